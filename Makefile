@@ -1,0 +1,48 @@
+# GRC: `make run` to try it, `make test` to check it. Nothing else is needed on a fresh clone
+# but Python >= 3.11 and make.
+
+VENV ?= .venv
+PORT ?= 8000
+# The first Python >= 3.11 found, unless PYTHON is given.
+PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && echo $$p && break; done)
+BIN := $(VENV)/bin
+
+.PHONY: run test lint format install lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	@test -n "$(PYTHON)" || { echo "Python >= 3.11 is required (set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $@
+
+run: install
+	$(BIN)/grc devserver --port $(PORT)
+
+test: install lint
+	$(BIN)/pytest -n auto
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-resolve the dependency ranges of pyproject.toml into exact versions (a fresh venv).
+lock:
+	rm -rf var/lockenv
+	$(PYTHON) -m venv var/lockenv
+	var/lockenv/bin/python -m pip install --quiet --upgrade pip
+	var/lockenv/bin/python -m pip install --quiet '.[dev]'
+	echo "# Exact versions for pyproject.toml's ranges; regenerate with 'make lock'." > requirements.lock
+	var/lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^grc' >> requirements.lock
+	rm -rf var/lockenv build grc.egg-info
+
+clean:
+	rm -rf $(VENV) var/static

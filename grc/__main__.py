@@ -1,0 +1,3 @@
+from grc.manage import main
+
+main()
