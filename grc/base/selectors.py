@@ -1,0 +1,34 @@
+"""Reads of grc.base used by several interfaces."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from grc.base.models import Collectivite, CollectiviteHost
+
+
+def active_collectivites() -> QuerySet[Collectivite]:
+    return Collectivite.objects.filter(is_active=True).order_by("name")
+
+
+def collectivite_for_host(host: str) -> Collectivite | None:
+    """The active collectivité whose portal answers on `host` (port ignored)."""
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    row = (
+        CollectiviteHost.objects.filter(host=name.lower(), collectivite__is_active=True)
+        .select_related("collectivite")
+        .first()
+    )
+    return row.collectivite if row else None
+
+
+def collectivite_for_slug(slug: str) -> Collectivite | None:
+    return active_collectivites().filter(slug=slug).first()
+
+
+def collectivite_for_request(request, slug: str | None = None) -> Collectivite | None:
+    """The tenant a request is for: the /c/<slug>/ path when there is one (works without DNS),
+    else the host name."""
+    if slug is not None:
+        return collectivite_for_slug(slug)
+    return collectivite_for_host(request.get_host())

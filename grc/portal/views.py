@@ -1,0 +1,25 @@
+from django.http import Http404
+from django.shortcuts import render
+
+from grc.base.selectors import active_collectivites, collectivite_for_request
+
+
+def root(request):
+    """The platform's root: a collectivité's portal when the host name is one of theirs, else
+    the list of collectivités."""
+    collectivite = collectivite_for_request(request)
+    if collectivite is not None:
+        return _home(request, collectivite)
+    return render(request, "portal/root.html", {"collectivites": active_collectivites()})
+
+
+def home(request, slug: str):
+    collectivite = collectivite_for_request(request, slug=slug)
+    if collectivite is None:
+        raise Http404
+    return _home(request, collectivite)
+
+
+def _home(request, collectivite):
+    services = collectivite.services.filter(is_active=True).order_by("name")
+    return render(request, "portal/home.html", {"collectivite": collectivite, "services": services})
