@@ -223,3 +223,39 @@ def test_staff_take_in_only_for_their_collectivite(tenant_a, tenant_b):
         tenant_a.collectivite, email="x@exemple.test", channel=Channel.COUNTER, actor=tenant_a.agent
     )
     assert match.created
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_intakes_for_one_person_make_one_record():
+    """Two e-mails from the same sender processed at the same moment: the advisory lock on the
+    address makes the second intake find the first one's record."""
+    import threading
+
+    from django.db import connection
+
+    commune = CollectiviteFactory()
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def intake(phone):
+        try:
+            barrier.wait()
+            results.append(
+                find_or_create_usager(
+                    commune, email="meme@exemple.test", phone=phone, channel=Channel.EMAIL
+                )
+            )
+        except Exception as error:  # reported by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=intake, args=(f"06 12 34 56 0{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(match.created for match in results) == 1
+    usager = Usager.objects.get(collectivite=commune)
+    assert sorted(usager.phones) == [f"+3361234560{i}" for i in range(4)]
