@@ -145,8 +145,7 @@ def find_or_create_usager(
         changes, kept = _fill_in(existing, {**offered, **_address_fields(address)})
         if changes:
             diff = apply_changes(existing, changes)
-            existing.name_key = name_key(existing.first_name, existing.last_name)
-            save_validated(existing)
+            _save(existing)
             record_event(
                 action="usager.completed",
                 obj=existing,
@@ -163,14 +162,22 @@ def find_or_create_usager(
         **{k: v for k, v in offered.items() if v is not None},
         **_address_fields(address),
     )
+    return _insert(usager, actor=actor, channel=channel)
+
+
+def _save(usager: Usager) -> None:
     usager.name_key = name_key(usager.first_name, usager.last_name)
     save_validated(usager)
+
+
+def _insert(usager: Usager, *, actor: User | None, channel: str) -> UsagerMatch:
+    _save(usager)
     record_event(
         action="usager.created",
         obj=usager,
         actor=actor,
         channel=channel,
-        collectivite_id=collectivite.pk,
+        collectivite_id=usager.collectivite_id,
         payload={"data": _public_snapshot(usager)},
     )
     duplicates = _record_duplicates(usager, actor=actor, channel=channel)
@@ -288,18 +295,7 @@ def create_usager(
     usager = Usager(
         collectivite=collectivite, created_channel=channel, **_normalized_contacts(data)
     )
-    usager.name_key = name_key(usager.first_name, usager.last_name)
-    save_validated(usager)
-    record_event(
-        action="usager.created",
-        obj=usager,
-        actor=actor,
-        channel=channel,
-        collectivite_id=collectivite.pk,
-        payload={"data": _public_snapshot(usager)},
-    )
-    duplicates = _record_duplicates(usager, actor=actor, channel=channel)
-    return UsagerMatch(usager=usager, created=True, duplicates=duplicates)
+    return _insert(usager, actor=actor, channel=channel)
 
 
 @transaction.atomic
@@ -312,8 +308,7 @@ def update_usager(*, actor: User, usager: Usager, changes: dict[str, Any], chann
     diff = apply_changes(locked, _normalized_contacts(changes))
     if not diff:
         return locked
-    locked.name_key = name_key(locked.first_name, locked.last_name)
-    save_validated(locked)
+    _save(locked)
     record_event(
         action="usager.updated",
         obj=locked,
