@@ -20,6 +20,7 @@ class CollectiviteFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Commune de Test-{n}")
     slug = factory.Sequence(lambda n: f"test-{n}")
+    reference_prefix = factory.LazyAttribute(lambda c: c.slug.upper())
     kind = Collectivite.Kind.COMMUNE
     siren = factory.Sequence(valid_siren)
     city = "Testville"

@@ -24,6 +24,7 @@ COLLECTIVITES = [
         "data": {
             "name": "Commune de Saint-Aubin-sur-Loire",
             "slug": "saint-aubin",
+            "reference_prefix": "MAIRIE-STAUBIN",
             "kind": "commune",
             "siren": _siren("21499901"),
             "address_line1": "1 place de la Mairie",
@@ -80,6 +81,7 @@ COLLECTIVITES = [
         "data": {
             "name": "Communauté de communes Loire et Coteaux",
             "slug": "loire-coteaux",
+            "reference_prefix": "CCLC",
             "kind": "epci",
             "siren": _siren("20009901"),
             "address_line1": "12 avenue des Vignes",
@@ -244,6 +246,44 @@ def _role(
         )
 
 
+# Which service of the demo collectivités takes which model démarche of the catalogue.
+ADOPTIONS = {
+    "saint-aubin": {
+        "acte-etat-civil": "État civil",
+        "signalement-voirie": "Voirie et espaces publics",
+        "reservation-salle": "Accueil de la mairie",
+        "inscription-scolaire": "Affaires scolaires",
+        "question-contact": "Accueil de la mairie",
+        "reclamation": "Accueil de la mairie",
+    },
+    "loire-coteaux": {
+        "question-contact": "Gestion des déchets",
+        "reclamation": "Gestion des déchets",
+    },
+}
+
+
+def _demarches(platform: User, collectivites: list[Collectivite]) -> None:
+    # Imported here: grc.base must not depend on grc.demarches at import time (layering); the
+    # demo data is the one place that spans both.
+    from grc.demarches.models import Demarche
+    from grc.demarches.services.demarches import adopt_demarche, publish_demarche
+    from grc.demarches.services.exchange import load_catalogue
+
+    models = {m.slug: m for m in load_catalogue(actor=None)}
+    for collectivite in collectivites:
+        for slug, service_name in ADOPTIONS[collectivite.slug].items():
+            if Demarche.objects.filter(collectivite=collectivite, slug=slug).exists():
+                continue
+            adopted = adopt_demarche(
+                actor=platform,
+                model=models[slug],
+                collectivite=collectivite,
+                service=collectivite.services.get(name=service_name),
+            )
+            publish_demarche(actor=platform, demarche=adopted)
+
+
 @transaction.atomic
 def load_demo() -> list[Login]:
     logins = [Login("admin@grc.test", "administrateur de la plateforme (agence)")]
@@ -287,6 +327,7 @@ def load_demo() -> list[Login]:
                 services[service_name],
             )
             logins.append(Login(email, f"agent {service_name} – {collectivite.name}"))
+    _demarches(platform, loaded)
     commune, epci = loaded
     for index, (email, first, last, born, street, phone) in enumerate(CITIZENS):
         account = _user(email, first, last)

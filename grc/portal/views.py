@@ -2,6 +2,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from grc.base.selectors import active_collectivites, collectivite_for_request
+from grc.demarches.selectors import published_demarches
 
 
 def root(request):
@@ -22,4 +23,12 @@ def home(request, slug: str):
 
 def _home(request, collectivite):
     services = collectivite.services.filter(is_active=True).order_by("name")
-    return render(request, "portal/home.html", {"collectivite": collectivite, "services": services})
+    return render(
+        request,
+        "portal/home.html",
+        {
+            "collectivite": collectivite,
+            "services": services,
+            "demarches": published_demarches(collectivite),
+        },
+    )

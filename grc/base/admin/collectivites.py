@@ -24,8 +24,8 @@ class CollectiviteForm(forms.ModelForm):
     class Meta:
         model = Collectivite
         fields = [
-            "name", "kind", "slug", "siren", "is_active", "address_line1", "address_line2",
-            "postal_code", "city", "country", "email", "phone", "website", "logo",
+            "name", "kind", "slug", "reference_prefix", "siren", "is_active", "address_line1",
+            "address_line2", "postal_code", "city", "country", "email", "phone", "website", "logo",
             "primary_colour", "secondary_colour", "legal_mentions", "dpo_name", "dpo_email",
             "dpo_address",
         ]  # fmt: skip
@@ -52,7 +52,7 @@ class CollectiviteAdmin(ScopedAdmin):
     search_fields = ["name", "slug", "siren"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
-        (None, {"fields": ["name", "kind", "slug", "siren", "is_active"]}),
+        (None, {"fields": ["name", "kind", "slug", "reference_prefix", "siren", "is_active"]}),
         (
             _("Coordonnées"),
             {

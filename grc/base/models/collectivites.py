@@ -8,6 +8,7 @@ from grc.base.models.address import PostalAddress
 from grc.base.validators import validate_portal_colour
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+REFERENCE_PREFIX_PATTERN = r"^[A-Z0-9]+(-[A-Z0-9]+)*$"
 
 
 class Collectivite(PostalAddress):
@@ -35,6 +36,19 @@ class Collectivite(PostalAddress):
         error_messages={"unique": _("Une collectivité utilise déjà cet identifiant court.")},
     )
     kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    reference_prefix = models.CharField(
+        _("préfixe des références"),
+        max_length=20,
+        unique=True,
+        validators=[
+            RegexValidator(
+                REFERENCE_PREFIX_PATTERN,
+                _("En majuscules non accentuées, chiffres et tirets (ex. MAIRIE-STAUBIN)."),
+            )
+        ],
+        help_text=_("Début des références de dossiers : PREFIXE-2026-000123."),
+        error_messages={"unique": _("Une collectivité utilise déjà ce préfixe.")},
+    )
     siren = SirenField(
         _("SIREN"),
         unique=True,

@@ -22,7 +22,7 @@ _HOST = re.compile(
 
 
 # The identity of a tenant is the agency's business, not the collectivité admin's.
-PLATFORM_ONLY_FIELDS = frozenset({"slug", "siren", "is_active"})
+PLATFORM_ONLY_FIELDS = frozenset({"slug", "siren", "is_active", "reference_prefix"})
 
 
 def normalize_hosts(raw: Iterable[str]) -> list[str]:
@@ -94,6 +94,8 @@ def create_collectivite(
         raise deny()
     hosts = normalize_hosts(hosts)
     collectivite = Collectivite(**data)
+    if not collectivite.reference_prefix and collectivite.slug:
+        collectivite.reference_prefix = collectivite.slug.upper()[:20].strip("-")
     save_validated(collectivite)
     _set_hosts(collectivite, hosts)
     record_event(

@@ -1,0 +1,92 @@
+"""Who may configure a démarche and who may reach a dossier. Built on grc.base.access; the
+interfaces reach démarches and dossiers only through these functions."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db.models import QuerySet
+
+from grc.base import access as base_access
+from grc.base.access import NotFound
+from grc.demarches.models import Demarche, Dossier
+
+__all__ = ["NotFound"]
+
+
+def demarches_administered_by(user) -> QuerySet[Demarche]:
+    """Démarches a user may configure: their collectivités' (admins), the catalogue's
+    (platform admins)."""
+    if base_access.is_platform_admin(user):
+        return Demarche.objects.all()
+    return Demarche.objects.filter(collectivite__in=base_access.administered_collectivites(user))
+
+
+def access_demarche_admin(user, demarche_id) -> Demarche:
+    try:
+        return demarches_administered_by(user).get(pk=demarche_id)
+    except (Demarche.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+
+
+def can_administer_demarche(user, demarche: Demarche) -> bool:
+    if demarche.collectivite_id is None:
+        return base_access.is_platform_admin(user)
+    return base_access.can_administer(user, demarche.collectivite_id)
+
+
+def can_file_for_others(user, collectivite_id: int) -> bool:
+    """Intake on a citizen's behalf (counter, phone, letter): staff of the collectivité."""
+    return base_access.staff_collectivites(user).filter(id=collectivite_id).exists()
+
+
+def dossiers_visible_to(user) -> QuerySet[Dossier]:
+    """Staff see their collectivités' dossiers (later issues narrow this to services); a
+    citizen sees the dossiers filed with their account."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Dossier.objects.none()
+    if user.is_platform_admin:
+        return Dossier.objects.all()
+    staff = base_access.staff_collectivites(user)
+    return Dossier.objects.filter(collectivite__in=staff) | Dossier.objects.filter(account=user)
+
+
+def access_dossier(user, dossier_id) -> Dossier:
+    try:
+        return dossiers_visible_to(user).get(pk=dossier_id)
+    except (Dossier.DoesNotExist, ValueError, TypeError):
+        raise NotFound from None
+
+
+def access_own_draft(request, dossier_uuid) -> Dossier:
+    """A draft being filled in this browser: the citizen's own (account) or the one whose
+    secret token this session holds (anonymous filing)."""
+    try:
+        draft = Dossier.objects.select_related("demarche", "version", "collectivite").get(
+            uuid=dossier_uuid, status=Dossier.Status.DRAFT
+        )
+    except (Dossier.DoesNotExist, ValueError, TypeError, Exception):
+        raise NotFound from None
+    user = request.user
+    if draft.account_id is not None:
+        if user.is_authenticated and draft.account_id == user.pk:
+            return draft
+        raise NotFound
+    token = request.session.get(f"draft:{draft.uuid}", "")
+    if draft.draft_token and secrets.compare_digest(token, draft.draft_token):
+        return draft
+    raise NotFound
+
+
+def access_submitted_by_session(request, dossier_uuid) -> Dossier:
+    """The confirmation page right after sending: the filer's account or this browser."""
+    try:
+        dossier = Dossier.objects.get(uuid=dossier_uuid, status=Dossier.Status.SUBMITTED)
+    except (Dossier.DoesNotExist, ValueError, TypeError, Exception):
+        raise NotFound from None
+    user = request.user
+    if dossier.account_id is not None and user.is_authenticated and dossier.account_id == user.pk:
+        return dossier
+    if str(dossier.uuid) in request.session.get("submitted_dossiers", []):
+        return dossier
+    raise NotFound

@@ -1,0 +1,82 @@
+"""Producing and sending acknowledgements, in the worker. The document is stored before the
+e-mail leaves, and what was sent, when and to whom is kept (CRPA L112-6: the evidence)."""
+
+from __future__ import annotations
+
+import hashlib
+import smtplib
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from grc.base.mail import send_email
+from grc.demarches.acknowledgements.context import build_context
+from grc.demarches.acknowledgements.render import render_aee, render_are
+from grc.demarches.models import Acknowledgement
+
+MAX_ATTEMPTS = 8
+DONE = {Acknowledgement.Status.SENT, Acknowledgement.Status.NOT_REQUIRED}
+
+
+def _prepare(acknowledgement_id: int) -> Acknowledgement | None:
+    """Render the texts (and the ARE's PDF, once) and keep them; None when nothing is left to do."""
+    with transaction.atomic():
+        ack = (
+            Acknowledgement.objects.select_for_update(of=("self",))
+            .select_related(
+                "dossier__collectivite", "dossier__service", "dossier__demarche", "dossier__usager"
+            )
+            .get(pk=acknowledgement_id)
+        )
+        if ack.status in DONE:
+            return None
+        dossier = ack.dossier
+        context = build_context(dossier)
+        if ack.kind == Acknowledgement.Kind.RECEPTION:
+            rendered = render_are(context, dossier.demarche.texts, issued_at=dossier.submitted_at)
+            if not ack.pdf:
+                ack.pdf.save(f"{ack.kind}.pdf", ContentFile(rendered.pdf), save=False)
+                ack.pdf_sha256 = hashlib.sha256(rendered.pdf).hexdigest()
+        else:
+            rendered = render_aee(context, dossier.demarche.texts)
+        ack.subject, ack.body = rendered.subject, rendered.body
+        ack.save()
+        return None if ack.status == Acknowledgement.Status.TO_PRINT else ack
+
+
+def deliver(acknowledgement_id: int) -> None:
+    ack = _prepare(acknowledgement_id)
+    if ack is None:
+        return
+    dossier = ack.dossier
+    attachments = []
+    if ack.pdf:
+        with ack.pdf.open("rb") as pdf:
+            attachments.append(
+                (f"accuse-reception-{dossier.reference}.pdf", pdf.read(), "application/pdf")
+            )
+    reply_to = [dossier.service.email] if dossier.service and dossier.service.email else None
+    try:
+        message_id = send_email(
+            to=[ack.recipient],
+            subject=ack.subject,
+            body=ack.body,
+            reply_to=reply_to,
+            attachments=attachments,
+        )
+    except (smtplib.SMTPException, OSError) as error:
+        failed = ack.attempts + 1 >= MAX_ATTEMPTS
+        Acknowledgement.objects.filter(pk=ack.pk).update(
+            attempts=ack.attempts + 1,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            status=Acknowledgement.Status.FAILED if failed else Acknowledgement.Status.PENDING,
+        )
+        raise  # the task is retried with backoff
+    Acknowledgement.objects.filter(pk=ack.pk).update(
+        status=Acknowledgement.Status.SENT,
+        sent_at=timezone.now(),
+        message_id=message_id,
+        attempts=ack.attempts + 1,
+        last_error="",
+    )

@@ -1,0 +1,180 @@
+import secrets
+import uuid
+from pathlib import PurePath
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from grc.base.models import Channel, Collectivite, Service, Usager, User
+from grc.demarches.models.demarches import Demarche, DemarcheVersion
+
+
+class Dossier(models.Model):
+    """A request filed on a démarche: its answers, its citizen, its legal dates."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Brouillon")
+        SUBMITTED = "submitted", _("Déposé")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    collectivite = models.ForeignKey(
+        Collectivite,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=_("collectivité"),
+    )
+    demarche = models.ForeignKey(
+        Demarche, on_delete=models.PROTECT, related_name="dossiers", verbose_name=_("démarche")
+    )
+    version = models.ForeignKey(
+        DemarcheVersion,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=_("version"),
+    )
+    reference = models.CharField(_("référence"), max_length=40, blank=True)
+    tracking_code = models.CharField(_("code de suivi"), max_length=8, blank=True)
+    usager = models.ForeignKey(
+        Usager,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dossiers",
+        verbose_name=_("usager"),
+    )
+    account = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dossiers",
+        verbose_name=_("compte usager"),
+    )
+    contact_email = models.EmailField(_("adresse e-mail de contact"), blank=True)
+    channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
+    answers = models.JSONField(_("réponses"), default=dict, blank=True)
+    status = models.CharField(
+        _("statut"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    service = models.ForeignKey(
+        Service,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dossiers",
+        verbose_name=_("service"),
+    )
+    assignee = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_dossiers",
+        verbose_name=_("agent"),
+    )
+    received_at = models.DateTimeField(
+        _("reçu le"), null=True, blank=True, help_text=_("Date légale de réception.")
+    )
+    submitted_at = models.DateTimeField(_("enregistré le"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("saisi par"),
+    )
+    implicit_decision = models.CharField(_("décision implicite"), max_length=4, blank=True)
+    expected_decision_date = models.DateField(
+        _("date de décision implicite"), null=True, blank=True
+    )
+    # Proves who may resume an anonymous draft (kept in that browser's session).
+    draft_token = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("dossier")
+        verbose_name_plural = _("dossiers")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["collectivite", "status"], name="dossier_status_idx"),
+            models.Index(fields=["account", "status"], name="dossier_account_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collectivite", "reference"], name="dossier_reference_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["collectivite", "tracking_code"], name="dossier_tracking_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="draft")
+                | models.Q(
+                    reference__isnull=False, received_at__isnull=False, usager__isnull=False
+                ),
+                name="dossier_submitted_is_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference or _("Brouillon %(id)s") % {"id": self.pk}
+
+    @staticmethod
+    def new_draft_token() -> str:
+        return secrets.token_urlsafe(32)
+
+
+def attachment_path(instance: "Attachment", filename: str) -> str:
+    # Never the citizen's file name in the path: it is personal data and may be hostile.
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return (
+        f"dossiers/{instance.dossier.collectivite_id}/{instance.dossier.uuid}/"
+        f"{secrets.token_hex(12)}{suffix}"
+    )
+
+
+class Attachment(models.Model):
+    """A file sent with a dossier, checked for its real type and size before it was stored."""
+
+    dossier = models.ForeignKey(
+        Dossier, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("dossier")
+    )
+    field_key = models.CharField(_("champ"), max_length=50)
+    file = models.FileField(_("fichier"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("nom d'origine"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("taille (octets)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(_("envoyé le"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        verbose_name_plural = _("pièces jointes")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number given per collectivité and year. Incremented inside the
+    submission's transaction: a rolled back submission gives its number back (no gaps), and the
+    row lock makes concurrent submissions wait their turn (no duplicates)."""
+
+    collectivite = models.ForeignKey(Collectivite, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collectivite", "year"], name="reference_counter_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collectivite_id}/{self.year}: {self.last_number}"

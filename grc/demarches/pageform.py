@@ -1,0 +1,237 @@
+"""One page of a démarche's form as a Django form: the browser's fields, bound data, errors and
+a layout for the templates. Cleaning goes through grc.demarches.answers (conditions, order)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from django import forms
+from django.forms.utils import ErrorDict
+
+from grc.demarches import answers, conditions, fieldkinds
+from grc.demarches.definition import has_answer
+
+SEP = "__"  # block items: <block>__<index>__<sub-field>
+
+
+def item_name(block_key: str, index: int, sub_key: str) -> str:
+    return f"{block_key}{SEP}{index}{SEP}{sub_key}"
+
+
+class PageForm(forms.Form):
+    """`answers` are the dossier's stored answers (all pages): they give the initial values of
+    this page and the context of its conditions."""
+
+    template_name = "demarches/form/page.html"
+
+    def __init__(
+        self,
+        *,
+        page: dict[str, Any],
+        stored: dict[str, Any],
+        prefill: dict[str, Any] | None = None,
+        known_attachments=None,
+        attachments_by_id: dict[int, Any] | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.page = page
+        self.stored = stored
+        self.known_attachments = known_attachments
+        self.attachments_by_id = attachments_by_id or {}
+        own = answers.page_keys(page)
+        self.context = {k: v for k, v in stored.items() if k not in own}
+        self.block_counts: dict[str, int] = {}
+        for spec in page.get("fields", []):
+            if not has_answer(spec):
+                continue
+            if spec["type"] == "block":
+                self._add_block(spec)
+                continue
+            field = fieldkinds.form_field(spec, known_attachments=known_attachments)
+            self.fields[spec["key"]] = field
+            initial = stored.get(spec["key"])
+            if initial is None and prefill and spec.get("prefill"):
+                initial = prefill.get(spec["prefill"])
+            if initial is not None:
+                self.initial[spec["key"]] = fieldkinds.to_data(spec, initial)
+
+    def _add_block(self, spec: dict[str, Any]) -> None:
+        key = spec["key"]
+        stored_items = self.stored.get(key) or []
+        if self.is_bound:
+            try:
+                count = int(self.data.get(f"{key}{SEP}count", len(stored_items)))
+            except (TypeError, ValueError):
+                count = len(stored_items)
+        else:
+            count = max(len(stored_items), spec.get("min_items", 1))
+        count = max(0, min(count, spec.get("max_items", 10)))
+        self.block_counts[key] = count
+        for index in range(count):
+            item = stored_items[index] if index < len(stored_items) else {}
+            for sub in spec.get("fields", []):
+                if not has_answer(sub):
+                    continue
+                name = item_name(key, index, sub["key"])
+                self.fields[name] = fieldkinds.form_field(
+                    sub, known_attachments=self.known_attachments
+                )
+                if item.get(sub["key"]) is not None:
+                    self.initial[name] = fieldkinds.to_data(sub, item[sub["key"]])
+
+    # --- cleaning -----------------------------------------------------------------------------
+
+    def _raw(self, spec: dict[str, Any]) -> Any:
+        if spec["type"] == "block":
+            items = []
+            for index in range(self.block_counts.get(spec["key"], 0)):
+                items.append(
+                    {
+                        sub["key"]: self._value(item_name(spec["key"], index, sub["key"]))
+                        for sub in spec.get("fields", [])
+                        if has_answer(sub)
+                    }
+                )
+            return items
+        return self._value(spec["key"])
+
+    def _value(self, name: str) -> Any:
+        field = self.fields[name]
+        return field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+
+    def full_clean(self):
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
+        if not self.is_bound:
+            return
+        self.outcome = answers.clean_fields(
+            self.page.get("fields", []),
+            context=dict(self.context),
+            raw=self._raw,
+            known_attachments=self.known_attachments,
+        )
+        for key, messages in self.outcome.errors.items():
+            name = key.replace(".", SEP)
+            self._errors[name] = self.error_class(messages)
+        self.cleaned_data = self.outcome.answers
+
+    def newly_shown(self) -> set[str]:
+        """Visible fields the person has not seen yet (no JavaScript: a condition on this page
+        turned true on sending). The page is shown again instead of moving on."""
+        shown = set(self.data.getlist("_shown")) if hasattr(self.data, "getlist") else set()
+        return set(self.outcome.visible) - shown
+
+    # --- layout for the templates -------------------------------------------------------------
+
+    def _visibility(self) -> tuple[set[str], dict[str, Any]]:
+        """Visible answer keys and the answers conditions see: from the last cleaning, or,
+        before any posting, from the stored answers."""
+        if self.is_bound and hasattr(self, "outcome"):
+            outcome = self.outcome
+        else:
+            outcome = answers.clean_fields(
+                self.page.get("fields", []),
+                context=dict(self.context),
+                raw=self._initial_raw,
+                known_attachments=None,
+            )
+        return set(outcome.visible), {**self.context, **outcome.answers}
+
+    def _initial_raw(self, spec):
+        if spec["type"] == "block":
+            return [
+                {
+                    sub["key"]: self.initial.get(item_name(spec["key"], i, sub["key"]))
+                    for sub in spec.get("fields", [])
+                }
+                for i in range(self.block_counts.get(spec["key"], 0))
+            ]
+        return self.initial.get(spec["key"])
+
+    def layout(self) -> list[dict[str, Any]]:
+        visible, seen = self._visibility()
+        section_shown = True
+        rows = []
+        for spec in self.page.get("fields", []):
+            if spec["type"] == "title":
+                section_shown = conditions.evaluate(spec.get("condition"), seen)
+            shown_here = section_shown and conditions.evaluate(spec.get("condition"), seen)
+            row = {
+                "spec": spec,
+                "type": spec["type"],
+                "condition": json.dumps(spec.get("condition")) if spec.get("condition") else "",
+                "hidden": spec["key"] not in visible if has_answer(spec) else not shown_here,
+            }
+            if spec["type"] == "block":
+                row["entries"] = [
+                    {
+                        "index": i,
+                        "fields": [
+                            self._bound_row(sub, item_name(spec["key"], i, sub["key"]))
+                            for sub in spec.get("fields", [])
+                        ],
+                    }
+                    for i in range(self.block_counts.get(spec["key"], 0))
+                ]
+                row["count_name"] = f"{spec['key']}{SEP}count"
+                row["count"] = self.block_counts.get(spec["key"], 0)
+                row["can_add"] = row["count"] < spec.get("max_items", 10)
+                row["errors"] = self.errors.get(spec["key"])
+            elif has_answer(spec):
+                row.update(self._bound_row(spec, spec["key"]))
+            rows.append(row)
+        return rows
+
+    def _bound_row(self, spec: dict[str, Any], name: str) -> dict[str, Any]:
+        row = {
+            "spec": spec,
+            "type": spec["type"],
+            "name": name,
+            "condition": json.dumps(spec["condition"]) if spec.get("condition") else "",
+        }
+        if has_answer(spec):
+            row["field"] = self[name]
+            if spec["type"] == "file":
+                ids = self[name].value() or []
+                row["attachments"] = [
+                    self.attachments_by_id[int(i)]
+                    for i in ids
+                    if str(i).isdigit() and int(i) in self.attachments_by_id
+                ]
+                row["upload_name"] = f"{name}{SEP}upload"
+        return row
+
+    def shown_keys(self) -> list[str]:
+        return sorted(self._visibility()[0])
+
+
+_ITEM = re.compile(rf"^(?P<block>[a-z][a-z0-9_]*){SEP}(?P<index>\d+){SEP}(?P<rest>.+)$")
+
+
+def remove_item(data, block_key: str, index: int):
+    """POST data with item `index` of a block removed and the next ones renumbered (the
+    "Retirer" button works without JavaScript)."""
+    result = data.copy()
+    moved = []
+    for name in list(data.keys()):
+        match = _ITEM.match(name)
+        if match and match["block"] == block_key:
+            result.pop(name)
+            position = int(match["index"])
+            if position != index:
+                new_position = position - 1 if position > index else position
+                moved.append(
+                    (f"{block_key}{SEP}{new_position}{SEP}{match['rest']}", data.getlist(name))
+                )
+    for name, values in moved:
+        result.setlist(name, values)
+    count_name = f"{block_key}{SEP}count"
+    try:
+        count = int(data.get(count_name, 1))
+    except (TypeError, ValueError):
+        count = 1
+    result[count_name] = str(max(0, count - 1))
+    return result

@@ -1,0 +1,1 @@
+"""Every write of grc.demarches goes through these modules."""

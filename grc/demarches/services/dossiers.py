@@ -1,0 +1,397 @@
+"""Dossiers: drafts, attachments and the submission, with its reference and acknowledgements."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import magic
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grc.base.audit import record_event
+from grc.base.models import Channel, Usager, User
+from grc.base.models.address import Address
+from grc.base.services.errors import deny
+from grc.base.services.usagers import find_or_create_usager
+from grc.demarches import access, answers, legal, references
+from grc.demarches.definition import FILE_TYPES, fields_by_key, placed_fields
+from grc.demarches.models import Acknowledgement, Attachment, Demarche, DemarcheVersion, Dossier
+from grc.demarches.services.demarches import published_version
+
+MEGABYTE = 1024 * 1024
+
+
+# --- Drafts -----------------------------------------------------------------------------------
+
+
+def _check_open(demarche: Demarche, channel: str) -> DemarcheVersion:
+    version = published_version(demarche)
+    if demarche.state != Demarche.State.PUBLISHED or version is None:
+        raise ValidationError(_("Cette démarche n'est pas ouverte."))
+    now = timezone.now()
+    if channel == Channel.WEB and (
+        (demarche.opens_at and now < demarche.opens_at)
+        or (demarche.closes_at and now >= demarche.closes_at)
+    ):
+        raise ValidationError(_("Cette démarche n'accepte pas de demande en ce moment."))
+    if channel not in demarche.channels:
+        raise ValidationError(_("Cette démarche n'accepte pas les demandes par ce canal."))
+    return version
+
+
+def _check_filer(
+    demarche: Demarche, *, channel: str, actor: User | None, account: User | None
+) -> None:
+    if channel == Channel.WEB:
+        if demarche.who_may_file == Demarche.WhoMayFile.AGENTS:
+            raise deny(_("Cette démarche se fait auprès des services, pas en ligne."))
+        if demarche.who_may_file == Demarche.WhoMayFile.ACCOUNT and account is None:
+            raise deny(_("Connectez-vous à votre compte pour faire cette démarche."))
+    elif actor is None or not access.can_file_for_others(actor, demarche.collectivite_id):
+        raise deny()
+
+
+@transaction.atomic
+def start_draft(
+    *,
+    demarche: Demarche,
+    channel: str = Channel.WEB,
+    actor: User | None = None,
+    account: User | None = None,
+) -> Dossier:
+    """A new draft on the published version. Anonymous drafts get a secret token that the
+    browser's session keeps."""
+    version = _check_open(demarche, channel)
+    _check_filer(demarche, channel=channel, actor=actor, account=account)
+    return Dossier.objects.create(
+        collectivite=demarche.collectivite,
+        demarche=demarche,
+        version=version,
+        account=account,
+        channel=channel,
+        service=demarche.service,
+        draft_token="" if account else Dossier.new_draft_token(),
+    )
+
+
+@transaction.atomic
+def save_draft(*, dossier: Dossier, page_key: str, page_answers: dict[str, Any]) -> Dossier:
+    """Keep one page's answers: the page's keys are replaced as a whole, so an answer to a field
+    that became hidden is dropped."""
+    locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    if locked.status != Dossier.Status.DRAFT:
+        raise ValidationError(_("Ce dossier a déjà été envoyé."))
+    page = next(
+        (p for p in locked.version.definition.get("pages", []) if p.get("key") == page_key), None
+    )
+    if page is None:
+        raise ValidationError(_("Page inconnue."))
+    kept = {k: v for k, v in locked.answers.items() if k not in answers.page_keys(page)}
+    locked.answers = {**kept, **page_answers}
+    locked.save(update_fields=["answers", "updated_at"])
+    return locked
+
+
+# --- Attachments ------------------------------------------------------------------------------
+
+
+def _file_spec(dossier: Dossier, field_key: str) -> dict[str, Any]:
+    spec = fields_by_key(dossier.version.definition).get(field_key)
+    if spec is None or spec.get("type") != "file":
+        raise ValidationError(_("Ce champ n'attend pas de fichier."))
+    return spec
+
+
+def _size_label(size: int) -> str:
+    return f"{size / MEGABYTE:.1f}".replace(".", ",") + " Mo"
+
+
+@transaction.atomic
+def attach_file(
+    *, dossier: Dossier, field_key: str, upload: UploadedFile, actor: User | None = None
+) -> Attachment:
+    """Check a file's size and real content type (libmagic, not its name), then store it.
+    A refused file is never written to storage."""
+    spec = _file_spec(dossier, field_key)
+    name = (upload.name or "fichier").rsplit("/", 1)[-1][:255]
+    limit = spec.get("max_size_mb", 10)
+    if upload.size == 0:
+        raise ValidationError(_("Le fichier « %(n)s » est vide.") % {"n": name})
+    if upload.size > limit * MEGABYTE:
+        raise ValidationError(
+            _("Le fichier « %(n)s » fait %(size)s : la limite est de %(limit)d Mo.")
+            % {"n": name, "size": _size_label(upload.size), "limit": limit}
+        )
+    upload.seek(0)
+    content_type = magic.from_buffer(upload.read(8192), mime=True)
+    accepted = spec.get("accept") or list(FILE_TYPES)
+    if content_type not in accepted:
+        raise ValidationError(
+            _("Le fichier « %(n)s » n'est pas accepté : formats possibles %(formats)s.")
+            % {"n": name, "formats": ", ".join(FILE_TYPES.get(m, m) for m in accepted)}
+        )
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment = Attachment(
+        dossier=dossier,
+        field_key=field_key,
+        original_name=name,
+        content_type=content_type,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor if actor and actor.is_authenticated else None,
+    )
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    if dossier.status != Dossier.Status.DRAFT:
+        record_event(
+            action="dossier.file_added",
+            obj=dossier,
+            actor=actor,
+            channel=Channel.WEB,
+            collectivite_id=dossier.collectivite_id,
+            payload={"attachment": attachment.pk, "field": field_key},
+        )
+    return attachment
+
+
+def known_attachments(dossier: Dossier, field_key: str | None = None):
+    """For the answers' validation: the ids a file answer may name."""
+
+    def ids() -> set[int]:
+        rows = dossier.attachments.all()
+        if field_key is not None:
+            rows = rows.filter(field_key=field_key)
+        return set(rows.values_list("id", flat=True))
+
+    return ids
+
+
+# --- Submission -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the dossier is about, from the account, the form's profile fields and the intake."""
+
+    email: str = ""
+    phone: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    birth_date: datetime.date | None = None
+    address: Address | None = None
+
+
+def identity_from_answers(definition: dict[str, Any], given: dict[str, Any]) -> Identity:
+    found: dict[str, Any] = {}
+    for placed in placed_fields(definition, blocks=False):
+        source = placed.field.get("prefill")
+        value = given.get(placed.field.get("key"))
+        if not source or value in (None, ""):
+            continue
+        if source == "birth_date":
+            value = datetime.date.fromisoformat(value)
+        elif source == "address":
+            value = Address(**value)
+        found.setdefault(source, value)
+    return Identity(**found)
+
+
+def _check_one_per_citizen(
+    demarche: Demarche, *, account: User | None, usager: Usager | None
+) -> None:
+    if not demarche.one_per_citizen:
+        return
+    filed = Dossier.objects.filter(demarche=demarche, status=Dossier.Status.SUBMITTED)
+    if (account and filed.filter(account=account).exists()) or (
+        usager and filed.filter(usager=usager).exists()
+    ):
+        raise ValidationError(
+            _("Vous avez déjà déposé une demande pour cette démarche : une seule est possible.")
+        )
+
+
+def _assign_tracking_code(dossier: Dossier) -> None:
+    for _attempt in range(5):
+        dossier.tracking_code = references.new_tracking_code()
+        try:
+            with transaction.atomic():
+                dossier.save(update_fields=["tracking_code"])
+            return
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not draw a free tracking code")
+
+
+@transaction.atomic
+def submit_dossier(
+    *,
+    demarche: Demarche,
+    answers_given: dict[str, Any],
+    channel: str,
+    actor: User | None,
+    dossier: Dossier | None = None,
+    account: User | None = None,
+    contact_email: str = "",
+    usager: Usager | None = None,
+    received_at: datetime.datetime | None = None,
+) -> Dossier:
+    """File a dossier: validate the answers against its version, find or create the citizen
+    record, give the reference (and a tracking code without an account), compute the legal
+    dates, record the event, and send the acknowledgements after commit.
+
+    `dossier` is the draft being sent (web); intake by an agent passes the answers directly.
+    Sending a draft twice (a double click) returns the dossier already filed."""
+    if dossier is not None:
+        dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        if dossier.status != Dossier.Status.DRAFT:
+            return dossier
+        version = dossier.version
+        _check_open(demarche, channel)
+    else:
+        version = _check_open(demarche, channel)
+    _check_filer(demarche, channel=channel, actor=actor, account=account)
+    if account is None and channel == Channel.WEB and actor is not None and actor.is_authenticated:
+        account = actor
+
+    outcome = answers.validate_answers(
+        version.definition,
+        answers_given,
+        known_attachments=known_attachments(dossier) if dossier else (lambda: set()),
+    )
+    if not outcome.ok:
+        raise ValidationError(outcome.errors)
+
+    identity = identity_from_answers(version.definition, outcome.answers)
+    email = (account.email if account else "") or contact_email or identity.email
+    if not email and account is None and usager is None and channel == Channel.WEB:
+        raise ValidationError(
+            {
+                "contact_email": _(
+                    "Indiquez votre adresse e-mail : elle sert à vous envoyer l'accusé de "
+                    "réception et à suivre votre demande."
+                )
+            }
+        )
+    if usager is None:
+        usager = find_or_create_usager(
+            demarche.collectivite,
+            email=email or None,
+            phone=identity.phone or None,
+            first_name=identity.first_name or (account.first_name if account else None),
+            last_name=identity.last_name or (account.last_name if account else None),
+            birth_date=identity.birth_date,
+            address=identity.address,
+            channel=channel,
+            actor=actor if channel != Channel.WEB else None,
+            account=account,
+        ).usager
+    elif usager.collectivite_id != demarche.collectivite_id:
+        raise access.NotFound
+    _check_one_per_citizen(demarche, account=account, usager=usager)
+
+    now = timezone.now()
+    if received_at is None or channel == Channel.WEB:
+        received_at = now
+    elif received_at > now:
+        raise ValidationError(
+            {"received_at": _("La date de réception ne peut pas être dans le futur.")}
+        )
+    if dossier is None:
+        dossier = Dossier(
+            collectivite=demarche.collectivite, demarche=demarche, version=version, channel=channel
+        )
+    dossier.answers = outcome.answers
+    dossier.usager = usager
+    dossier.account = account
+    dossier.contact_email = email
+    dossier.service = dossier.service or demarche.service
+    dossier.received_at = received_at
+    dossier.submitted_at = now
+    dossier.submitted_by = actor if actor is not None and actor.is_authenticated else None
+    dossier.implicit_decision = demarche.implicit_decision
+    if demarche.implicit_decision != Demarche.ImplicitDecision.NONE:
+        dossier.expected_decision_date = legal.implicit_decision_date(
+            received_at, period=demarche.decision_period, unit=demarche.decision_period_unit
+        )
+    dossier.reference = references.next_reference(
+        demarche.collectivite, timezone.localtime(received_at).year
+    )
+    dossier.status = Dossier.Status.SUBMITTED
+    dossier.draft_token = ""
+    dossier.save()
+    if account is None:
+        _assign_tracking_code(dossier)
+    # Attachments uploaded for fields that ended hidden are not part of the dossier.
+    kept = {i for key in outcome.visible for i in _attachment_ids(outcome.answers, key)}
+    dossier.attachments.exclude(pk__in=kept).delete()
+
+    record_event(
+        action="dossier.submitted",
+        obj=dossier,
+        actor=actor,
+        channel=channel,
+        collectivite_id=dossier.collectivite_id,
+        payload={
+            "reference": dossier.reference,
+            "demarche": demarche.pk,
+            "version": version.number,
+            "usager": usager.pk,
+            "received_at": received_at.isoformat(),
+        },
+    )
+    _create_acknowledgements(dossier)
+    return dossier
+
+
+def _attachment_ids(given: dict[str, Any], key: str) -> list[int]:
+    value = given.get(key)
+    if isinstance(value, list):
+        ids = []
+        for item in value:
+            if isinstance(item, int):
+                ids.append(item)
+            elif isinstance(item, dict):  # a block item: its file sub-answers
+                ids.extend(
+                    i for v in item.values() if isinstance(v, list) for i in v if isinstance(i, int)
+                )
+        return ids
+    return []
+
+
+def _create_acknowledgements(dossier: Dossier) -> None:
+    from grc.demarches.tasks import deliver_acknowledgement
+
+    status = (
+        Acknowledgement.Status.PENDING
+        if dossier.contact_email
+        else (Acknowledgement.Status.TO_PRINT)
+    )
+    aee = Acknowledgement.objects.create(
+        dossier=dossier,
+        kind=Acknowledgement.Kind.REGISTRATION,
+        status=status,
+        recipient=dossier.contact_email,
+    )
+    are = Acknowledgement.objects.create(
+        dossier=dossier,
+        kind=Acknowledgement.Kind.RECEPTION,
+        recipient=dossier.contact_email,
+        status=status
+        if dossier.demarche.acknowledgement_required
+        else Acknowledgement.Status.NOT_REQUIRED,
+    )
+    for ack in (aee, are):
+        if ack.status != Acknowledgement.Status.NOT_REQUIRED:
+            transaction.on_commit(
+                lambda ack_id=ack.pk: deliver_acknowledgement.defer(acknowledgement_id=ack_id)
+            )

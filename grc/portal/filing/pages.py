@@ -1,0 +1,161 @@
+"""One page of a draft: show it, take its answers (and files), move on."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from grc.demarches import answers
+from grc.demarches.definition import has_answer
+from grc.demarches.models import Dossier
+from grc.demarches.pageform import SEP, PageForm, item_name, remove_item
+from grc.demarches.services import dossiers as dossier_services
+
+
+def profile_prefill(request) -> dict:
+    """What the citizen's account knows (the profile page of a later issue adds more)."""
+    user = request.user
+    if not user.is_authenticated:
+        return {}
+    prefill = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
+    record = user.usagers.order_by("-updated_at").first()
+    if record is not None:
+        if record.phones:
+            prefill["phone"] = record.phones[0]
+        if record.birth_date:
+            prefill["birth_date"] = record.birth_date.isoformat()
+        if not record.address.is_empty():
+            prefill["address"] = {k: getattr(record, k) for k in record.ADDRESS_FIELDS}
+    return {k: v for k, v in prefill.items() if v}
+
+
+class PageFlow:
+    def __init__(self, request, dossier: Dossier, page_key: str):
+        self.request = request
+        self.dossier = dossier
+        self.definition = dossier.version.definition
+        self.pages = answers.visible_pages(self.definition, dossier.answers)
+        self.page = next((p for p in self.pages if p["key"] == page_key), None)
+        if self.page is None:
+            raise Http404
+        self.index = self.pages.index(self.page)
+
+    def form(self, data=None, files=None) -> PageForm:
+        attachments = {a.pk: a for a in self.dossier.attachments.all()}
+        return PageForm(
+            page=self.page,
+            stored=self.dossier.answers,
+            prefill=profile_prefill(self.request),
+            known_attachments=dossier_services.known_attachments(self.dossier),
+            attachments_by_id=attachments,
+            data=data,
+            files=files,
+        )
+
+    def respond(self):
+        if self.request.method != "POST":
+            return self.render(self.form())
+        data = self.request.POST.copy()
+        action = data.get("_action", "next")
+        upload_errors = self.store_uploads(data)
+        if action.startswith("add:"):
+            key = action.split(":", 1)[1]
+            data[f"{key}{SEP}count"] = str(int(data.get(f"{key}{SEP}count", 0) or 0) + 1)
+            return self.render(self.form(data), rebound=True)
+        if action.startswith("remove:"):
+            _verb, key, index = action.split(":")
+            return self.render(self.form(remove_item(data, key, int(index))), rebound=True)
+        form = self.form(data)
+        form.full_clean()
+        for name, problems in upload_errors.items():
+            form._errors.setdefault(name, form.error_class()).extend(problems)
+        # Keep what is valid even when something is not: nothing typed is lost.
+        self.dossier = dossier_services.save_draft(
+            dossier=self.dossier, page_key=self.page["key"], page_answers=form.cleaned_data
+        )
+        if action == "previous" and self.index > 0:
+            return redirect(
+                "portal:page",
+                self.dossier.collectivite.slug,
+                self.dossier.uuid,
+                self.pages[self.index - 1]["key"],
+            )
+        if action == "save":
+            messages.success(self.request, _("Votre brouillon est enregistré."))
+            return self.render(form, status=200)
+        if form.errors:
+            return self.render(form, status=400)
+        if form.newly_shown():
+            messages.info(
+                self.request,
+                _("Votre réponse fait apparaître de nouvelles questions sur cette page."),
+            )
+            return self.render(self.form(), status=200)
+        pages = answers.visible_pages(self.definition, self.dossier.answers)
+        position = [p["key"] for p in pages].index(self.page["key"])
+        if position + 1 < len(pages):
+            return redirect(
+                "portal:page",
+                self.dossier.collectivite.slug,
+                self.dossier.uuid,
+                pages[position + 1]["key"],
+            )
+        return redirect("portal:summary", self.dossier.collectivite.slug, self.dossier.uuid)
+
+    def store_uploads(self, data) -> dict[str, list[str]]:
+        """Check and store the files sent with the page before the answers are cleaned; their
+        ids join the field's value. A refused file is reported on its field, never stored."""
+        errors: dict[str, list[str]] = {}
+        for name in self.file_field_names(data):
+            for upload in self.request.FILES.getlist(f"{name}{SEP}upload"):
+                key = name.rsplit(SEP, 1)[-1]
+                try:
+                    attachment = dossier_services.attach_file(
+                        dossier=self.dossier, field_key=key, upload=upload, actor=self.request.user
+                    )
+                except ValidationError as refusal:
+                    errors.setdefault(name, []).extend(refusal.messages)
+                    continue
+                data.appendlist(name, str(attachment.pk))
+        return errors
+
+    def file_field_names(self, data) -> list[str]:
+        names = []
+        for spec in self.page.get("fields", []):
+            if spec.get("type") == "file":
+                names.append(spec["key"])
+            elif spec.get("type") == "block":
+                try:
+                    count = int(data.get(f"{spec['key']}{SEP}count", 0) or 0)
+                except ValueError:
+                    count = 0
+                names.extend(
+                    item_name(spec["key"], i, sub["key"])
+                    for i in range(count)
+                    for sub in spec.get("fields", [])
+                    if sub.get("type") == "file" and has_answer(sub)
+                )
+        return names
+
+    def render(self, form: PageForm, *, status: int = 200, rebound: bool = False):
+        if rebound:
+            form.full_clean()
+            form._errors.clear()  # adding or removing an item is not a submission
+        return render(
+            self.request,
+            "portal/filing/page.html",
+            {
+                "collectivite": self.dossier.collectivite,
+                "dossier": self.dossier,
+                "demarche": self.dossier.demarche,
+                "page": self.page,
+                "form": form,
+                "pages": self.pages,
+                "index": self.index,
+                "context_json": form.context,
+            },
+            status=status,
+        )

@@ -1,0 +1,158 @@
+"""Filing a démarche on the portal: presentation, pages, summary, sending, confirmation.
+
+Works without JavaScript (each page evaluates its conditions on the server); with it,
+grc/static/grc/form.js shows and hides fields as the person answers."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from grc.base.models import Channel
+from grc.base.selectors import collectivite_for_request
+from grc.demarches import access, answers
+from grc.demarches.selectors import demarche_for_portal, located_errors, summary_rows
+from grc.demarches.services import dossiers as dossier_services
+from grc.portal.filing.pages import PageFlow
+
+
+def _collectivite(request, slug):
+    collectivite = collectivite_for_request(request, slug=slug)
+    if collectivite is None:
+        raise Http404
+    return collectivite
+
+
+def demarche(request, slug, demarche):
+    collectivite = _collectivite(request, slug)
+    found = demarche_for_portal(collectivite, demarche)
+    return render(
+        request, "portal/filing/demarche.html", {"collectivite": collectivite, "demarche": found}
+    )
+
+
+@require_POST
+def start(request, slug, demarche):
+    collectivite = _collectivite(request, slug)
+    found = demarche_for_portal(collectivite, demarche)
+    account = request.user if request.user.is_authenticated else None
+    try:
+        draft = dossier_services.start_draft(demarche=found, channel=Channel.WEB, account=account)
+    except PermissionDenied as refusal:
+        if account is None:
+            login = reverse("login")
+            return redirect(f"{login}?next={request.path.removesuffix('commencer/')}")
+        messages.error(request, str(refusal))
+        return redirect("portal:demarche", slug, demarche)
+    except ValidationError as refusal:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect("portal:demarche", slug, demarche)
+    if draft.draft_token:
+        request.session[f"draft:{draft.uuid}"] = draft.draft_token
+    first = answers.visible_pages(draft.version.definition, {})[0]
+    return redirect("portal:page", slug, draft.uuid, first["key"])
+
+
+def page(request, slug, draft, page):
+    collectivite = _collectivite(request, slug)
+    dossier = access.access_own_draft(request, draft)
+    if dossier.collectivite_id != collectivite.pk:
+        raise Http404
+    flow = PageFlow(request, dossier, page)
+    return flow.respond()
+
+
+def summary(request, slug, draft):
+    collectivite = _collectivite(request, slug)
+    dossier = access.access_own_draft(request, draft)
+    if dossier.collectivite_id != collectivite.pk:
+        raise Http404
+    definition = dossier.version.definition
+    outcome = answers.validate_answers(
+        definition, dossier.answers, known_attachments=dossier_services.known_attachments(dossier)
+    )
+    errors = outcome.errors
+    contact_email = request.POST.get("contact_email", "").strip()
+    needs_email = not request.user.is_authenticated
+    if request.method == "POST" and not errors:
+        try:
+            filed = dossier_services.submit_dossier(
+                demarche=dossier.demarche,
+                answers_given=dossier.answers,
+                channel=Channel.WEB,
+                actor=request.user if request.user.is_authenticated else None,
+                dossier=dossier,
+                contact_email=contact_email,
+            )
+        except ValidationError as refusal:
+            errors = (
+                refusal.message_dict
+                if hasattr(refusal, "error_dict")
+                else {"__all__": refusal.messages}
+            )
+        except PermissionDenied as refusal:
+            errors = {"__all__": [str(refusal)]}
+        else:
+            request.session.pop(f"draft:{dossier.uuid}", None)
+            request.session["submitted_dossiers"] = [
+                *request.session.get("submitted_dossiers", [])[-20:],
+                str(filed.uuid),
+            ]
+            return redirect("portal:dossier", slug, filed.uuid)
+    return render(
+        request,
+        "portal/filing/summary.html",
+        {
+            "collectivite": collectivite,
+            "dossier": dossier,
+            "demarche": dossier.demarche,
+            "sections": summary_rows(
+                definition,
+                outcome.answers if not outcome.errors else dossier.answers,
+                attachments={a.pk: a for a in dossier.attachments.all()},
+            ),
+            "errors": located_errors(definition, errors),
+            "contact_error": errors.get("contact_email"),
+            "needs_email": needs_email,
+            "contact_email": contact_email,
+        },
+        status=400 if errors and request.method == "POST" else 200,
+    )
+
+
+def dossier(request, slug, dossier):
+    collectivite = _collectivite(request, slug)
+    found = access.access_submitted_by_session(request, dossier)
+    if found.collectivite_id != collectivite.pk:
+        raise Http404
+    return render(
+        request,
+        "portal/filing/dossier.html",
+        {
+            "collectivite": collectivite,
+            "dossier": found,
+            "demarche": found.demarche,
+            "acknowledgements": found.acknowledgements.all(),
+            "sections": summary_rows(
+                found.version.definition,
+                found.answers,
+                attachments={a.pk: a for a in found.attachments.all()},
+            ),
+        },
+    )
+
+
+def acknowledgement_pdf(request, slug, dossier, kind):
+    collectivite = _collectivite(request, slug)
+    found = access.access_submitted_by_session(request, dossier)
+    ack = found.acknowledgements.filter(kind=kind).exclude(pdf="").first()
+    if found.collectivite_id != collectivite.pk or ack is None:
+        raise Http404
+    name = f"{ack.get_kind_display()} {found.reference}.pdf"
+    return FileResponse(
+        ack.pdf.open("rb"), as_attachment=True, filename=name, content_type="application/pdf"
+    )
