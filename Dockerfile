@@ -10,6 +10,8 @@ RUN apt-get update \
         libpango-1.0-0 \
         libpangoft2-1.0-0 \
         libharfbuzz0b \
+        libharfbuzz-subset0 \
+        libmagic1 \
         fonts-dejavu-core \
         shared-mime-info \
     && rm -rf /var/lib/apt/lists/*

@@ -13,6 +13,7 @@ urlpatterns = [
     # Until citizen accounts (django-allauth) arrive with the portal issue: Django's own login.
     path("comptes/connexion/", auth_views.LoginView.as_view(), name="login"),
     path("comptes/deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("backoffice/", include("grc.backoffice.urls")),
     path("", include("grc.portal.urls")),
 ]
 if settings.DEBUG:
