@@ -3,8 +3,8 @@
 # `grc procrastinate worker` (see docker-compose.yml and docs/deploy.md).
 FROM python:3.11-slim-bookworm
 
-# Run-time libraries for WeasyPrint (PDF generation): Pango, HarfBuzz, a base font and the MIME
-# database. Installed now so that adding WeasyPrint later needs no change here.
+# Run-time libraries: Pango and HarfBuzz for WeasyPrint (acknowledgement PDFs), a base font,
+# libmagic to check the real type of uploaded files, and the MIME database.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 \
