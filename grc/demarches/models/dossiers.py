@@ -102,16 +102,22 @@ class Dossier(models.Model):
             models.Index(fields=["account", "status"], name="dossier_account_idx"),
         ]
         constraints = [
+            # Drafts have no reference nor tracking code yet (""), submitted dossiers one each.
             models.UniqueConstraint(
-                fields=["collectivite", "reference"], name="dossier_reference_unique"
+                fields=["collectivite", "reference"],
+                condition=~models.Q(reference=""),
+                name="dossier_reference_unique",
             ),
             models.UniqueConstraint(
-                fields=["collectivite", "tracking_code"], name="dossier_tracking_code_unique"
+                fields=["collectivite", "tracking_code"],
+                condition=~models.Q(tracking_code=""),
+                name="dossier_tracking_code_unique",
             ),
             models.CheckConstraint(
                 condition=models.Q(status="draft")
-                | models.Q(
-                    reference__isnull=False, received_at__isnull=False, usager__isnull=False
+                | (
+                    ~models.Q(reference="")
+                    & models.Q(received_at__isnull=False, usager__isnull=False)
                 ),
                 name="dossier_submitted_is_complete",
             ),

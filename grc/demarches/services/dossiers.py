@@ -19,6 +19,7 @@ from grc.base.models import Channel, Usager, User
 from grc.base.models.address import Address
 from grc.base.services.errors import deny
 from grc.base.services.usagers import find_or_create_usager
+from grc.base.validators import normalize_email
 from grc.demarches import access, answers, legal, references
 from grc.demarches.definition import FILE_TYPES, fields_by_key, placed_fields
 from grc.demarches.models import Acknowledgement, Attachment, Demarche, DemarcheVersion, Dossier
@@ -31,6 +32,8 @@ MEGABYTE = 1024 * 1024
 
 
 def _check_open(demarche: Demarche, channel: str) -> DemarcheVersion:
+    # The caller's instance may be stale (published or closed meanwhile): read it again.
+    demarche.refresh_from_db()
     version = published_version(demarche)
     if demarche.state != Demarche.State.PUBLISHED or version is None:
         raise ValidationError(_("Cette démarche n'est pas ouverte."))
@@ -272,6 +275,11 @@ def submit_dossier(
         raise ValidationError(outcome.errors)
 
     identity = identity_from_answers(version.definition, outcome.answers)
+    if contact_email:
+        try:
+            contact_email = normalize_email(contact_email)
+        except ValidationError as error:
+            raise ValidationError({"contact_email": error.messages}) from None
     email = (account.email if account else "") or contact_email or identity.email
     if not email and account is None and usager is None and channel == Channel.WEB:
         raise ValidationError(
