@@ -20,11 +20,26 @@ def item_name(block_key: str, index: int, sub_key: str) -> str:
     return f"{block_key}{SEP}{index}{SEP}{sub_key}"
 
 
+class PageBoundField(forms.BoundField):
+    """aria-describedby names the help and the errors by the ids the field template gives them
+    (`<id>_help`, `<id>_errors`), not Django's defaults, which nothing on the page carries."""
+
+    @property
+    def aria_describedby(self):
+        if self.field.widget.attrs.get("aria-describedby") or not self.auto_id or self.is_hidden:
+            return None
+        ids = [f"{self.auto_id}_help"] if self.help_text else []
+        if self.errors:
+            ids.append(f"{self.auto_id}_errors")
+        return " ".join(ids)
+
+
 class PageForm(forms.Form):
     """`answers` are the dossier's stored answers (all pages): they give the initial values of
     this page and the context of its conditions."""
 
     template_name = "demarches/form/page.html"
+    bound_field_class = PageBoundField
 
     def __init__(
         self,

@@ -13,3 +13,11 @@ from grc.demarches.acknowledgements import delivery
 )
 def deliver_acknowledgement(acknowledgement_id: int) -> None:
     delivery.deliver(acknowledgement_id)
+
+
+@app.periodic(cron="17 3 * * *", periodic_id="purge_expired_drafts")
+@app.task(name="demarches.purge_expired_drafts", queue="housekeeping")
+def purge_expired_drafts(timestamp: int) -> None:
+    from grc.demarches.services.dossiers import purge_expired_drafts as purge
+
+    purge()

@@ -229,3 +229,26 @@ def test_attachments_of_fields_that_ended_hidden_are_dropped(tenant_a, media):
     attachment = attach_file(dossier=draft, field_key="piece", upload=pdf_file())
     dossier = submit(demarche, {"envoyer": False, "piece": [attachment.pk]}, dossier=draft)
     assert "piece" not in dossier.answers and not dossier.attachments.exists()
+
+
+def test_drafts_untouched_past_their_lifespan_are_purged_with_their_files(
+    demarche, media, django_capture_on_commit_callbacks
+):
+    import os
+
+    from grc.demarches.services.dossiers import purge_expired_drafts
+
+    old = start_draft(demarche=demarche)
+    path = attach_file(dossier=old, field_key="piece", upload=pdf_file()).file.path
+    recent = start_draft(demarche=demarche)
+    filed = submit(demarche, GOOD, dossier=start_draft(demarche=demarche))
+    lifespan = datetime.timedelta(days=demarche.draft_lifespan_days)
+    Dossier.objects.filter(pk__in=[old.pk, filed.pk]).update(
+        updated_at=timezone.now() - lifespan - datetime.timedelta(hours=1)
+    )
+    assert os.path.exists(path)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert purge_expired_drafts() == 1
+    assert set(Dossier.objects.values_list("pk", flat=True)) == {recent.pk, filed.pk}
+    assert not os.path.exists(path)
+    assert Event.objects.filter(action="dossier.draft_purged").count() == 1

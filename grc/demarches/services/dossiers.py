@@ -403,3 +403,43 @@ def _create_acknowledgements(dossier: Dossier) -> None:
             transaction.on_commit(
                 lambda ack_id=ack.pk: deliver_acknowledgement.defer(acknowledgement_id=ack_id)
             )
+
+
+# --- Housekeeping -----------------------------------------------------------------------------
+
+
+def purge_expired_drafts(*, now: datetime.datetime | None = None) -> int:
+    """Delete drafts left untouched longer than their démarche's draft lifespan, with their
+    files (personal data is not kept without a purpose). Each deletion is recorded."""
+    now = now or timezone.now()
+    expired = (
+        Dossier.objects.filter(status=Dossier.Status.DRAFT)
+        .select_related("demarche")
+        .only("id", "uuid", "collectivite_id", "updated_at", "demarche__draft_lifespan_days")
+    )
+    count = 0
+    for draft in expired.iterator():
+        if draft.updated_at > now - datetime.timedelta(days=draft.demarche.draft_lifespan_days):
+            continue
+        with transaction.atomic():
+            locked = (
+                Dossier.objects.select_for_update()
+                .filter(pk=draft.pk, status=Dossier.Status.DRAFT, updated_at=draft.updated_at)
+                .first()
+            )
+            if locked is None:  # sent or edited meanwhile
+                continue
+            files = [a.file for a in locked.attachments.all()]
+            record_event(
+                action="dossier.draft_purged",
+                obj=locked,
+                actor=None,
+                channel=Channel.SYSTEM,
+                collectivite_id=locked.collectivite_id,
+                payload={"uuid": str(locked.uuid), "last_change": draft.updated_at.isoformat()},
+            )
+            locked.delete()
+            # Files go once the rows are gone for good.
+            transaction.on_commit(lambda files=files: [f.delete(save=False) for f in files])
+        count += 1
+    return count
