@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	2>/dev/null && echo $$p && break; done)
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format install lock clean
+.PHONY: run test lint format install lock clean browser
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,20 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 run: install
 	$(BIN)/grc devserver --port $(PORT)
 
-test: install lint
+test: install lint browser
 	$(BIN)/pytest -n auto
+
+# The browser tests drive Debian's Chromium (Playwright's own browser download is not possible
+# here). Installed when missing and we may; otherwise say what to do.
+browser:
+	@command -v chromium >/dev/null 2>&1 || test -n "$$GRC_CHROMIUM" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser tests…"; \
+	    apt-get install -y -q chromium >/dev/null || { echo "apt-get install chromium failed"; exit 1; }; \
+	  else \
+	    echo "The browser tests need Chromium: 'sudo apt-get install chromium' (or set GRC_CHROMIUM)."; \
+	    exit 1; \
+	  fi; }
 
 lint: install
 	$(BIN)/ruff check .

