@@ -51,3 +51,26 @@ def page(browser, live_server):
     tab.set_default_timeout(10_000)
     yield tab
     context.close()
+
+
+SERIOUS = {"serious", "critical"}
+
+
+@pytest.fixture
+def assert_accessible():
+    """axe-core on the page as it stands: no serious or critical violation (RGAA / WCAG AA)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def check(tab, *, where: str = ""):
+        results = axe.run(tab)
+        violations = [v for v in results.response["violations"] if v.get("impact") in SERIOUS]
+        details = "\n".join(
+            f"- {v['id']} ({v['impact']}): {v['help']} — "
+            + ", ".join(n["target"][0] for n in v["nodes"][:3])
+            for v in violations
+        )
+        assert not violations, f"{where or tab.url}:\n{details}"
+
+    return check
