@@ -34,6 +34,7 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     collectivite = factory.SubFactory(CollectiviteFactory)
     name = factory.Sequence(lambda n: f"Service {n}")
     email = factory.Sequence(lambda n: f"service{n}@mairie.test")
+    phone = "+33241000000"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -31,26 +31,23 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture
+def page(live_server, monkeypatch):
+    """A fresh Chromium tab on the live server. Playwright lives for one test only: its event
+    loop must not outlive the test (asyncio.run() in later tests), nor its setting below."""
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     # still synchronous and safe.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, locale="fr-FR")
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
-    yield tab
-    context.close()
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        context = browser.new_context(base_url=live_server.url, locale="fr-FR")
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        yield tab
+        context.close()
+        browser.close()
 
 
 SERIOUS = {"serious", "critical"}

@@ -184,8 +184,25 @@ def save_definition(
     return version, check_definition(definition)
 
 
+def _contact_problems(demarche: Demarche) -> list[str]:
+    """The acknowledgement of receipt must give the service's address (postal or e-mail) and
+    phone (CRPA R112-11-1); the collectivité's stand in for what the service lacks."""
+    service, collectivite = demarche.service, demarche.collectivite
+    problems = []
+    if not (service.phone or collectivite.phone):
+        problems.append(_("Indiquez le téléphone du service « %(s)s » (ou de la collectivité) : "
+                          "l'accusé de réception doit le mentionner.") % {"s": service.name})
+    if not (service.email or service.address_line1 or collectivite.email
+            or collectivite.address_line1):
+        problems.append(_("Indiquez l'adresse postale ou électronique du service « %(s)s » : "
+                          "l'accusé de réception doit la mentionner.") % {"s": service.name})
+    return problems
+
+
 def publication_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]:
     problems = check_definition(version.definition)
+    if demarche.collectivite_id is not None and demarche.service_id is not None:
+        problems.extend(_contact_problems(demarche))
     if demarche.collectivite_id is not None and demarche.service_id is None:
         problems.append(
             _("Choisissez le service chargé des dossiers (il figure sur l'accusé de réception).")

@@ -262,9 +262,9 @@ def submit_dossier(
         _check_open(demarche, channel)
     else:
         version = _check_open(demarche, channel)
-    _check_filer(demarche, channel=channel, actor=actor, account=account)
     if account is None and channel == Channel.WEB and actor is not None and actor.is_authenticated:
-        account = actor
+        account = actor  # a citizen filing online files with their account
+    _check_filer(demarche, channel=channel, actor=actor, account=account)
 
     outcome = answers.validate_answers(
         version.definition,
@@ -341,7 +341,7 @@ def submit_dossier(
         _assign_tracking_code(dossier)
     # Attachments uploaded for fields that ended hidden are not part of the dossier.
     kept = {i for key in outcome.visible for i in _attachment_ids(outcome.answers, key)}
-    dossier.attachments.exclude(pk__in=kept).delete()
+    _drop_attachments(dossier.attachments.exclude(pk__in=kept))
 
     record_event(
         action="dossier.submitted",
@@ -359,6 +359,15 @@ def submit_dossier(
     )
     _create_acknowledgements(dossier)
     return dossier
+
+
+def _drop_attachments(rows) -> None:
+    """Delete attachment rows now and their files once that is committed (a rollback keeps
+    both)."""
+    files = [row.file for row in rows]
+    if files:
+        rows.delete()
+        transaction.on_commit(lambda: [f.delete(save=False) for f in files])
 
 
 def _attachment_ids(given: dict[str, Any], key: str) -> list[int]:
@@ -429,7 +438,6 @@ def purge_expired_drafts(*, now: datetime.datetime | None = None) -> int:
             )
             if locked is None:  # sent or edited meanwhile
                 continue
-            files = [a.file for a in locked.attachments.all()]
             record_event(
                 action="dossier.draft_purged",
                 obj=locked,
@@ -438,8 +446,7 @@ def purge_expired_drafts(*, now: datetime.datetime | None = None) -> int:
                 collectivite_id=locked.collectivite_id,
                 payload={"uuid": str(locked.uuid), "last_change": draft.updated_at.isoformat()},
             )
+            _drop_attachments(locked.attachments.all())
             locked.delete()
-            # Files go once the rows are gone for good.
-            transaction.on_commit(lambda files=files: [f.delete(save=False) for f in files])
         count += 1
     return count

@@ -61,17 +61,18 @@ class PageFlow:
         data = self.request.POST.copy()
         action = data.get("_action", "next")
         upload_errors = self.store_uploads(data)
-        if action.startswith("add:"):
-            key = action.split(":", 1)[1]
-            data[f"{key}{SEP}count"] = str(int(data.get(f"{key}{SEP}count", 0) or 0) + 1)
-            return self.render(self.form(data), rebound=True)
-        if action.startswith("remove:"):
-            _verb, key, index = action.split(":")
-            return self.render(self.form(remove_item(data, key, int(index))), rebound=True)
+        if action.startswith(("add:", "remove:")):
+            return self.render(self.form(self.block_action(data, action)), rebound=True)
         form = self.form(data)
         form.full_clean()
         for name, problems in upload_errors.items():
             form._errors.setdefault(name, form.error_class()).extend(problems)
+        # A question the person has not seen yet (no JavaScript) is asked, not reported as an
+        # error: its answer is still missing because it was not on screen.
+        newly_shown = form.newly_shown()
+        for name in list(form.errors):
+            if any(name == key or name.startswith(f"{key}{SEP}") for key in newly_shown):
+                del form._errors[name]
         # Keep what is valid even when something is not: nothing typed is lost.
         self.dossier = dossier_services.save_draft(
             dossier=self.dossier, page_key=self.page["key"], page_answers=form.cleaned_data
@@ -86,13 +87,14 @@ class PageFlow:
         if action == "save":
             messages.success(self.request, _("Votre brouillon est enregistré."))
             return self.render(form, status=200)
-        if form.errors:
-            return self.render(form, status=400)
-        if form.newly_shown():
+        if newly_shown:
             messages.info(
                 self.request,
                 _("Votre réponse fait apparaître de nouvelles questions sur cette page."),
             )
+        if form.errors:
+            return self.render(form, status=400)
+        if newly_shown:
             return self.render(self.form(), status=200)
         pages = answers.visible_pages(self.definition, self.dossier.answers)
         position = [p["key"] for p in pages].index(self.page["key"])
@@ -104,6 +106,26 @@ class PageFlow:
                 pages[position + 1]["key"],
             )
         return redirect("portal:summary", self.dossier.collectivite.slug, self.dossier.uuid)
+
+    def block_action(self, data, action: str):
+        """The data with an item added to a block ("add:<block>") or removed from it
+        ("remove:<block>:<index>"); an action naming no block or item of the page changes
+        nothing (it comes from a tampered form, not from a button)."""
+        verb, _sep, rest = action.partition(":")
+        key, _sep, index = rest.partition(":")
+        blocks = {s["key"] for s in self.page.get("fields", []) if s.get("type") == "block"}
+        if key not in blocks:
+            return data
+        count_name = f"{key}{SEP}count"
+        try:
+            count = max(0, int(data.get(count_name, 0) or 0))
+        except ValueError:
+            count = 0
+        if verb == "add" and not index:
+            data[count_name] = str(count + 1)
+        elif verb == "remove" and index.isdigit() and int(index) < count:
+            return remove_item(data, key, int(index))
+        return data
 
     def store_uploads(self, data) -> dict[str, list[str]]:
         """Check and store the files sent with the page before the answers are cleaned; their

@@ -85,6 +85,8 @@ def summary(request, slug, draft):
                 answers_given=dossier.answers,
                 channel=Channel.WEB,
                 actor=request.user if request.user.is_authenticated else None,
+                # The account filing (a démarche for account holders checks it is there).
+                account=request.user if request.user.is_authenticated else None,
                 dossier=dossier,
                 contact_email=contact_email,
             )
