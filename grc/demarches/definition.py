@@ -72,7 +72,7 @@ FILE_TYPES: dict[str, str] = {
 MAX_FILE_SIZE_MB = 50
 MAX_BLOCK_ITEMS = 50
 
-_VALIDATION_KEYS = {
+VALIDATION_KEYS = {
     "text": {"min_length", "max_length", "pattern", "pattern_message"},
     "textarea": {"min_length", "max_length"},
     "email": {"max_length"},
@@ -102,22 +102,29 @@ class Placed:
 
 def placed_fields(definition: dict[str, Any], *, blocks: bool = True) -> Iterator[Placed]:
     """Every field in document order (sub-fields of a block right after the block)."""
-    for page in definition.get("pages") or []:
+    pages = definition.get("pages") if isinstance(definition, dict) else None
+    for page in pages if isinstance(pages, list) else []:
+        fields = page.get("fields") if isinstance(page, dict) else None
         section = None
-        for field in page.get("fields") or []:
+        for field in fields if isinstance(fields, list) else []:
             if not isinstance(field, dict):
                 continue
             if field.get("type") == "title":
                 section = field
             yield Placed(field, page, section, None)
-            if blocks and field.get("type") == "block":
-                for sub in field.get("fields") or []:
+            subfields = field.get("fields")
+            if blocks and field.get("type") == "block" and isinstance(subfields, list):
+                for sub in subfields:
                     if isinstance(sub, dict):
                         yield Placed(sub, page, section, field)
 
 
 def fields_by_key(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {p.field.get("key"): p.field for p in placed_fields(definition)}
+    return {
+        p.field["key"]: p.field
+        for p in placed_fields(definition)
+        if isinstance(p.field.get("key"), str)
+    }
 
 
 def has_answer(field: dict[str, Any]) -> bool:
@@ -131,9 +138,7 @@ class _Checker:
         self.seen_keys: set[str] = set()
         # Keys a condition may name at this point of the walk, and keys named too early.
         self.earlier: set[str] = set()
-        self.all_keys = set()
-        if isinstance(definition, dict):
-            self.all_keys = {p.field.get("key") for p in placed_fields(definition)}
+        self.all_keys = set(fields_by_key(definition)) if isinstance(definition, dict) else set()
 
     def error(self, where: str, message: str) -> None:
         self.errors.append(f"{where} : {message}")
@@ -154,7 +159,10 @@ class _Checker:
         page_keys: set[str] = set()
         for number, page in enumerate(pages, start=1):
             self.check_page(number, page, page_keys)
-        if not any(has_answer(p.field) for p in placed_fields(definition)):
+        if not any(
+            _text(p.field.get("type")) in FIELD_TYPES and has_answer(p.field)
+            for p in placed_fields(definition)
+        ):
             self.errors.append(_("Le formulaire ne pose aucune question."))
         return self.errors
 
@@ -163,7 +171,7 @@ class _Checker:
         if not isinstance(page, dict):
             self.error(where, _("une page doit être un objet JSON."))
             return
-        if page.get("title"):
+        if _text(page.get("title")).strip():
             where = _("Page « %(t)s »") % {"t": page["title"]}
         else:
             self.error(where, _("la page n'a pas de titre."))
@@ -174,7 +182,8 @@ class _Checker:
             self.error(
                 where, _("l'identifiant « %(k)s » est déjà pris par une autre page.") % {"k": key}
             )
-        page_keys.add(key)
+        else:
+            page_keys.add(key)
         self.check_condition(where, page.get("condition"), self.earlier)
         fields = page.get("fields")
         if not isinstance(fields, list) or not fields:
@@ -187,8 +196,8 @@ class _Checker:
         if not isinstance(field, dict):
             self.error(page_where, _("un champ doit être un objet JSON."))
             return
-        key = field.get("key")
-        kind = field.get("type")
+        key = _text(field.get("key"))
+        kind = _text(field.get("type"))
         where = _("%(page)s, champ « %(key)s »") % {"page": page_where, "key": key}
         if not isinstance(key, str) or not KEY_PATTERN.match(key):
             self.error(
@@ -205,10 +214,15 @@ class _Checker:
             self.error(where, _("type de champ inconnu : « %(t)s ».") % {"t": kind})
             return
         if kind == "explanation":
-            if not str(field.get("text") or field.get("label") or "").strip():
+            if not (_text(field.get("text")) or _text(field.get("label"))).strip():
                 self.error(where, _("le texte d'explication est vide."))
-        elif not str(field.get("label") or "").strip():
+        elif not _text(field.get("label")).strip():
             self.error(where, _("le libellé est vide."))
+        for name in ("help", "text"):
+            if name in field and not isinstance(field[name], str):
+                self.error(where, _("« %(n)s » doit être un texte.") % {"n": name})
+        if "required" in field and not isinstance(field["required"], bool):
+            self.error(where, _("« required » doit valoir true ou false."))
         self.check_condition(where, field.get("condition"), self.earlier)
         if kind in ("choice", "multiple"):
             self.check_options(where, field)
@@ -223,7 +237,9 @@ class _Checker:
         if "validation" in field:
             self.check_validation(where, field)
         prefill = field.get("prefill")
-        if prefill:
+        if prefill and not isinstance(prefill, str):
+            self.error(where, _("préremplissage invalide."))
+        elif prefill:
             if prefill not in PREFILL_SOURCES:
                 self.error(where, _("préremplissage inconnu : « %(p)s ».") % {"p": prefill})
             elif kind not in PREFILL_TYPES[prefill]:
@@ -237,7 +253,7 @@ class _Checker:
                 self.error(where, _("un bloc répétable ne peut pas en contenir un autre."))
                 return
             self.check_block(where, field)
-        if has_answer(field) and isinstance(key, str):
+        if has_answer(field) and key:
             self.earlier.add(key)
 
     def check_condition(self, where: str, condition: Any, allowed: set[str]) -> None:
@@ -285,7 +301,7 @@ class _Checker:
                 self.error(where, _("l'option « %(v)s » apparaît deux fois.") % {"v": value})
             else:
                 values.add(value)
-            if isinstance(option, dict) and not str(option.get("label") or "").strip():
+            if isinstance(option, dict) and not _text(option.get("label")).strip():
                 self.error(where, _("l'option « %(v)s » n'a pas de libellé.") % {"v": value})
 
     def check_file(self, where: str, field: dict) -> None:
@@ -294,7 +310,7 @@ class _Checker:
             self.error(where, _("indiquez au moins un type de fichier accepté."))
         else:
             for mime in accept:
-                if mime not in FILE_TYPES:
+                if not isinstance(mime, str) or mime not in FILE_TYPES:
                     self.error(
                         where, _("type de fichier non pris en charge : « %(m)s ».") % {"m": mime}
                     )
@@ -335,7 +351,7 @@ class _Checker:
         kind = field["type"]
         if rules in (None, {}):
             return
-        allowed = _VALIDATION_KEYS.get(kind, set())
+        allowed = VALIDATION_KEYS.get(kind, set())
         if not isinstance(rules, dict):
             self.error(where, _("les règles de validation doivent être un objet JSON."))
             return
@@ -357,7 +373,7 @@ class _Checker:
                     _("le motif « %(p)s » n'est pas une expression régulière valide.")
                     % {"p": rules["pattern"]},
                 )
-            if not str(rules.get("pattern_message") or "").strip():
+            if not _text(rules.get("pattern_message")).strip():
                 self.error(
                     where,
                     _(
@@ -371,6 +387,12 @@ class _Checker:
             self.error(where, _("les bornes min et max ne conviennent pas à ce type."))
         elif len(parsed) == 2 and parsed[0] > parsed[1]:
             self.error(where, _("le minimum dépasse le maximum."))
+
+
+def _text(value: Any) -> str:
+    """A string property, or "" when the document put something else there (reported
+    separately): the checks never fail on a malformed document."""
+    return value if isinstance(value, str) else ""
 
 
 def _bound(kind: str, value: Any):

@@ -224,6 +224,13 @@ def _date(value):
     return None if value in (None, "") else datetime.date.fromisoformat(value)
 
 
+def _datetime(value):
+    if value in (None, ""):
+        return None
+    moment = datetime.datetime.fromisoformat(value)
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
 def form_field(
     spec: dict[str, Any],
     *,
@@ -282,6 +289,7 @@ def form_field(
             input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%d/%m/%Y %H:%M"],
             **common,
         )
+        _add_bounds(field, _datetime(rules.get("min")), _datetime(rules.get("max")))
         return field
     if kind == "yesno":
         return YesNoField(**common)
@@ -310,17 +318,18 @@ def form_field(
 
 
 def _add_bounds(field: forms.Field, low, high) -> None:
+    def shown(moment) -> str:
+        if isinstance(moment, datetime.datetime):
+            return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
+        return moment.strftime("%d/%m/%Y")
+
     def check(value):
         if value is None:
             return
         if low is not None and value < low:
-            raise ValidationError(
-                _("La date doit être le %(d)s ou après.") % {"d": low.strftime("%d/%m/%Y")}
-            )
+            raise ValidationError(_("La date doit être le %(d)s ou après.") % {"d": shown(low)})
         if high is not None and value > high:
-            raise ValidationError(
-                _("La date doit être le %(d)s ou avant.") % {"d": high.strftime("%d/%m/%Y")}
-            )
+            raise ValidationError(_("La date doit être le %(d)s ou avant.") % {"d": shown(high)})
 
     field.validators.append(check)
 

@@ -252,3 +252,25 @@ def test_drafts_untouched_past_their_lifespan_are_purged_with_their_files(
     assert set(Dossier.objects.values_list("pk", flat=True)) == {recent.pk, filed.pk}
     assert not os.path.exists(path)
     assert Event.objects.filter(action="dossier.draft_purged").count() == 1
+
+
+def test_date_and_time_bounds_are_enforced(tenant_a):
+    form = definition(
+        [
+            field(
+                "rdv",
+                "datetime",
+                required=True,
+                validation={"min": "2026-01-01T08:00", "max": "2026-12-31T18:00"},
+            )
+        ]
+    )
+    demarche = published(tenant_a.collectivite, tenant_a.service, form, slug="rdv")
+    with pytest.raises(ValidationError) as refusal:
+        submit(demarche, {"rdv": "2025-06-01T10:00:00+02:00"})
+    assert refusal.value.message_dict["rdv"] == ["La date doit être le 01/01/2026 08:00 ou après."]
+    assert (
+        submit(demarche, {"rdv": "2026-06-01T10:00:00+02:00"})
+        .answers["rdv"]
+        .startswith("2026-06-01T10:00")
+    )

@@ -41,8 +41,9 @@ def sanitize_description(html: str) -> str:
     )
 
 
-def _clean_settings(data: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(data) - set(SETTINGS_FIELDS) - {"service"}
+def _clean_settings(data: dict[str, Any], *, service_allowed: bool = False) -> dict[str, Any]:
+    # create_demarche takes the service as its own argument; update_demarche among changes.
+    unknown = set(data) - set(SETTINGS_FIELDS) - ({"service"} if service_allowed else set())
     if unknown:
         raise ValidationError(
             _("Réglages inconnus : %(names)s.") % {"names": ", ".join(sorted(unknown))}
@@ -127,7 +128,7 @@ def update_demarche(
 ) -> Demarche:
     locked = Demarche.objects.select_for_update().get(pk=demarche.pk)
     _check_admin(actor, locked)
-    changes = _clean_settings(changes)
+    changes = _clean_settings(changes, service_allowed=True)
     if "service" in changes:
         _check_service(locked, changes["service"])
     diff = apply_changes(locked, changes)
@@ -190,12 +191,23 @@ def _contact_problems(demarche: Demarche) -> list[str]:
     service, collectivite = demarche.service, demarche.collectivite
     problems = []
     if not (service.phone or collectivite.phone):
-        problems.append(_("Indiquez le téléphone du service « %(s)s » (ou de la collectivité) : "
-                          "l'accusé de réception doit le mentionner.") % {"s": service.name})
-    if not (service.email or service.address_line1 or collectivite.email
-            or collectivite.address_line1):
-        problems.append(_("Indiquez l'adresse postale ou électronique du service « %(s)s » : "
-                          "l'accusé de réception doit la mentionner.") % {"s": service.name})
+        problems.append(
+            _(
+                "Indiquez le téléphone du service « %(s)s » (ou de la collectivité) : "
+                "l'accusé de réception doit le mentionner."
+            )
+            % {"s": service.name}
+        )
+    if not (
+        service.email or service.address_line1 or collectivite.email or collectivite.address_line1
+    ):
+        problems.append(
+            _(
+                "Indiquez l'adresse postale ou électronique du service « %(s)s » : "
+                "l'accusé de réception doit la mentionner."
+            )
+            % {"s": service.name}
+        )
     return problems
 
 

@@ -32,7 +32,8 @@ EXPORTED_SETTINGS = tuple(f for f in SETTINGS_FIELDS if f not in ("opens_at", "c
 
 def export_demarche(demarche: Demarche) -> dict[str, Any]:
     """The published form (or the draft of a never-published démarche) and the settings."""
-    version = published_version(demarche) or draft_version(demarche)
+    # A read: never creates a version.
+    version = published_version(demarche) or demarche.versions.order_by("-number").first()
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
