@@ -1,8 +1,42 @@
 from django.urls import path
 
 from grc.backoffice import views
+from grc.backoffice.demarches import builder
+from grc.backoffice.demarches import views as demarches
 
 app_name = "backoffice"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("demarches/", demarches.demarche_list, name="demarche_list"),
+    path("demarches/nouvelle/", demarches.demarche_create, name="demarche_create"),
+    path("demarches/importer/", demarches.demarche_import, name="demarche_import"),
+    path("demarches/catalogue/", demarches.catalogue, name="catalogue"),
+    path(
+        "demarches/catalogue/<int:model_id>/adopter/",
+        demarches.catalogue_adopt,
+        name="catalogue_adopt",
+    ),
+    path("demarches/<int:demarche_id>/", demarches.demarche_overview, name="demarche_overview"),
+    path(
+        "demarches/<int:demarche_id>/reglages/",
+        demarches.demarche_settings,
+        name="demarche_settings",
+    ),
+    path("demarches/<int:demarche_id>/textes/", demarches.demarche_texts, name="demarche_texts"),
+    path("demarches/<int:demarche_id>/formulaire/", builder.builder, name="demarche_builder"),
+    path(
+        "demarches/<int:demarche_id>/formulaire/enregistrer/",
+        builder.builder_save,
+        name="demarche_builder_save",
+    ),
+    path(
+        "demarches/<int:demarche_id>/formulaire/apercu/",
+        builder.builder_preview,
+        name="demarche_builder_preview",
+    ),
+    path(
+        "demarches/<int:demarche_id>/publier/", demarches.demarche_publish, name="demarche_publish"
+    ),
+    path("demarches/<int:demarche_id>/fermer/", demarches.demarche_close, name="demarche_close"),
+    path("demarches/<int:demarche_id>/export/", demarches.demarche_export, name="demarche_export"),
 ]
