@@ -262,6 +262,8 @@ def submit_dossier(
         _check_open(demarche, channel)
     else:
         version = _check_open(demarche, channel)
+    if account is None and dossier is not None:
+        account = dossier.account  # the draft was started with an account
     if account is None and channel == Channel.WEB and actor is not None and actor.is_authenticated:
         account = actor  # a citizen filing online files with their account
     _check_filer(demarche, channel=channel, actor=actor, account=account)
