@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from grc.base import access as base_access
 from grc.base.access import NotFound
+from grc.base.models import Membership, Role
 from grc.demarches.models import Demarche, Dossier
 
 __all__ = ["NotFound"]
@@ -40,6 +41,24 @@ def can_file_for_others(user, collectivite_id: int) -> bool:
     return base_access.staff_collectivites(user).filter(id=collectivite_id).exists()
 
 
+def works_on_service(user, dossier: Dossier) -> bool:
+    """An agent or manager of the dossier's service, or an admin of its collectivité."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if base_access.can_administer(user, dossier.collectivite_id):
+        return True
+    return (
+        dossier.service_id is not None
+        and Membership.objects.filter(
+            user=user,
+            collectivite_id=dossier.collectivite_id,
+            service_id=dossier.service_id,
+            role__in=(Role.AGENT, Role.MANAGER),
+            collectivite__is_active=True,
+        ).exists()
+    )
+
+
 def dossiers_visible_to(user) -> QuerySet[Dossier]:
     """Staff see their collectivités' dossiers (later issues narrow this to services); a
     citizen sees the dossiers filed with their account."""
@@ -62,8 +81,10 @@ def access_own_draft(request, dossier_uuid) -> Dossier:
     """A draft being filled in this browser: the citizen's own (account) or the one whose
     secret token this session holds (anonymous filing)."""
     try:
-        draft = Dossier.objects.select_related("demarche", "version", "collectivite").get(
-            uuid=dossier_uuid, status=Dossier.Status.DRAFT
+        draft = (
+            Dossier.objects.drafts()
+            .select_related("demarche", "version", "collectivite")
+            .get(uuid=dossier_uuid)
         )
     except (Dossier.DoesNotExist, ValueError, TypeError, Exception):
         raise NotFound from None
@@ -81,7 +102,7 @@ def access_own_draft(request, dossier_uuid) -> Dossier:
 def access_submitted_by_session(request, dossier_uuid) -> Dossier:
     """The confirmation page right after sending: the filer's account or this browser."""
     try:
-        dossier = Dossier.objects.get(uuid=dossier_uuid, status=Dossier.Status.SUBMITTED)
+        dossier = Dossier.objects.filed().get(uuid=dossier_uuid)
     except (Dossier.DoesNotExist, ValueError, TypeError, Exception):
         raise NotFound from None
     user = request.user

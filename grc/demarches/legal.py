@@ -11,12 +11,13 @@ administration, and ``date`` filters tied to the active locale would vary with t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-PARIS = ZoneInfo("Europe/Paris")
+from grc.base.calendar import PARIS, paris_date
 
 UNITS = ("days", "weeks", "months")
 
@@ -50,14 +51,6 @@ def _check_period(period: int, unit: str) -> None:
         raise ValueError(f"The period must be a positive integer, not {period!r}.")
 
 
-def paris_date(moment: datetime) -> date:
-    """The calendar day of ``moment`` in Paris: a receipt at 23:30 UTC is already tomorrow."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        # A naive datetime would silently be read in the server's zone: refuse it.
-        raise ValueError("received_at must be timezone-aware.")
-    return moment.astimezone(PARIS).date()
-
-
 def implicit_decision_date(received_at: datetime, *, period: int, unit: str) -> date:
     """The day an implicit decision (SVA or SVR) arises for a request received at ``received_at``.
 
@@ -66,12 +59,69 @@ def implicit_decision_date(received_at: datetime, *, period: int, unit: str) -> 
     clamps to the end of a shorter month (30 Dec + 1 day = 31 Dec, + 2 months = 29 Feb or 28 Feb).
     """
     _check_period(period, unit)
-    start = paris_date(received_at) + timedelta(days=1)
+    return _after(paris_date(received_at) + timedelta(days=1), period, unit)
+
+
+def _after(start: date, period: int, unit: str) -> date:
     if unit == "days":
         return start + timedelta(days=period)
     if unit == "weeks":
         return start + timedelta(weeks=period)
     return start + relativedelta(months=period)
+
+
+@dataclass(frozen=True)
+class PieceWait:
+    """A request for missing pieces (L114-5): asked on one day, answered on another (None while
+    the citizen has not answered: it counts as if answered today)."""
+
+    requested_on: date
+    received_on: date | None
+
+
+def legal_decision_date(
+    *,
+    received_at: datetime,
+    period: int,
+    unit: str,
+    kind: str,
+    today: date,
+    waits: Sequence[PieceWait] = (),
+    restart: bool = False,
+    competent_received_at: datetime | None = None,
+) -> date:
+    """The implicit decision date once the dossier's life is taken into account.
+
+    - L114-3, a request sent to the wrong authority and forwarded: an implicit acceptance runs
+      from receipt by the competent one (`competent_received_at`), a rejection from the first
+      receipt.
+    - L114-5, missing pieces: the days from each request to the day after the pieces arrive
+      (counted only once the period has started, overlapping requests once) are added; or, with
+      `restart`, the whole period starts again the day after the last pieces arrived.
+    """
+    _check_period(period, unit)
+    first = received_at
+    if kind == "sva" and competent_received_at is not None:
+        first = competent_received_at
+    start = paris_date(first) + timedelta(days=1)
+    if restart and waits:
+        last = max(wait.received_on or today for wait in waits)
+        return _after(max(last + timedelta(days=1), start), period, unit)
+    return _after(start, period, unit) + timedelta(days=_paused_days(waits, start, today))
+
+
+def _paused_days(waits: Sequence[PieceWait], start: date, today: date) -> int:
+    spans = sorted(
+        (max(wait.requested_on, start), (wait.received_on or today) + timedelta(days=1))
+        for wait in waits
+    )
+    total, covered_until = 0, start
+    for begin, end in spans:
+        begin = max(begin, covered_until)
+        if end > begin:
+            total += (end - begin).days
+            covered_until = end
+    return total
 
 
 def format_date_fr(d: date) -> str:

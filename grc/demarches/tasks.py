@@ -4,6 +4,7 @@ from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
 from grc.demarches.acknowledgements import delivery
+from grc.demarches.workflow.actions import MAX_ATTEMPTS as MAX_ACTION_ATTEMPTS
 
 
 @app.task(
@@ -21,3 +22,26 @@ def purge_expired_drafts(timestamp: int) -> None:
     from grc.demarches.services.dossiers import purge_expired_drafts as purge
 
     purge()
+
+
+@app.task(
+    name="demarches.run_actions",
+    queue="actions",
+    pass_context=True,
+    retry=RetryStrategy(max_attempts=MAX_ACTION_ATTEMPTS, exponential_wait=3),
+)
+def run_actions(context, status_change_id: int) -> None:
+    from grc.demarches.workflow.actions import run_status_change_actions
+
+    run_status_change_actions(status_change_id, attempt=context.job.attempts + 1)
+
+
+@app.periodic(cron="*/15 * * * *", periodic_id="workflow_clocks")
+@app.task(name="demarches.workflow_clocks", queue="timers")
+def workflow_clocks(timestamp: int) -> None:
+    """Status timers and implicit decisions. Every run looks at dates, not at what happened
+    since the last run: a run missed while the worker was down is caught up by the next."""
+    from grc.demarches.workflow.services import run_due_timers, run_legal_clock
+
+    run_legal_clock()
+    run_due_timers()

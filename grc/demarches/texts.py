@@ -340,13 +340,15 @@ def _assigned_names(ast: nodes.Template) -> set[str]:
     return {node.name for node in ast.find_all(nodes.Name) if node.ctx in ("store", "param")}
 
 
-def _undocumented_attributes(ast: nodes.Template, names: Iterable[str]) -> list[str]:
+def _undocumented_attributes(
+    ast: nodes.Template, names: Iterable[str], documented: Mapping[str, str]
+) -> list[str]:
     known = set(names) - _assigned_names(ast)
     found: list[str] = []
     for node in ast.find_all(nodes.Getattr):
         if isinstance(node.node, nodes.Name) and node.node.name in known:
             dotted = f"{node.node.name}.{node.attr}"
-            if dotted not in VARIABLES and dotted not in found:
+            if dotted not in documented and dotted not in found:
                 found.append(dotted)
     # dossier["reference"] is the same as dossier.reference.
     for node in ast.find_all(nodes.Getitem):
@@ -357,17 +359,24 @@ def _undocumented_attributes(ast: nodes.Template, names: Iterable[str]) -> list[
             and isinstance(node.arg.value, str)
         ):
             dotted = f"{node.node.name}.{node.arg.value}"
-            if dotted not in VARIABLES and dotted not in found:
+            if dotted not in documented and dotted not in found:
                 found.append(dotted)
     return found
 
 
-def check_template(source: str, names: Iterable[str] | None = None) -> list[str]:
+def check_template(
+    source: str,
+    names: Iterable[str] | None = None,
+    *,
+    documented: Mapping[str, str] | None = None,
+    open_names: Iterable[str] = (),
+) -> list[str]:
     """French messages describing what is wrong with a staff text; empty when it is sound.
 
     ``names`` are the top-level variables the text will receive (by default, every documented
-    one). Attribute checks are best effort: they see ``dossier.reference`` but not attributes
-    reached through a loop variable.
+    one); ``documented`` the dotted names that exist (by default VARIABLES); the attributes of
+    ``open_names`` (answers keyed by field) are not checked. Attribute checks are best effort:
+    they see ``dossier.reference`` but not attributes reached through a loop variable.
     """
     available = frozenset(names) if names is not None else CONTEXT_NAMES
     try:
@@ -381,7 +390,8 @@ def check_template(source: str, names: Iterable[str] | None = None) -> list[str]
     listed = ", ".join(sorted(available))
     for name in sorted(meta.find_undeclared_variables(ast) - available):
         errors.append(f"La variable « {name} » n'existe pas. Variables disponibles : {listed}.")
-    for dotted in _undocumented_attributes(ast, available):
+    checked = available - frozenset(open_names)
+    for dotted in _undocumented_attributes(ast, checked, documented or VARIABLES):
         errors.append(
             f"« {dotted} » n'est pas une variable connue. "
             "Consultez la liste des variables disponibles."

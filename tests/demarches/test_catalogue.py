@@ -92,7 +92,7 @@ def test_each_model_is_filed_end_to_end(
             account=account,
             contact_email="" if account else "anonyme@exemple.test",
         )
-    assert dossier.status == Dossier.Status.SUBMITTED
+    assert dossier.is_filed
     assert (
         dossier.reference == f"{tenant_a.collectivite.reference_prefix}-"
         f"{dossier.received_at.year}-000001"

@@ -116,7 +116,7 @@ def test_a_draft_sent_twice_is_filed_once(demarche):
     first = submit(demarche, GOOD, dossier=draft)
     again = submit(demarche, GOOD, dossier=draft)
     assert again.pk == first.pk and again.reference == first.reference
-    assert Dossier.objects.filter(status="submitted").count() == 1
+    assert Dossier.objects.filed().count() == 1
 
 
 def test_one_dossier_per_citizen_when_the_démarche_says_so(tenant_a):

@@ -349,7 +349,7 @@ def test_anonymous_filing_of_a_catalogue_demarche_from_start_to_confirmation(pla
     # Page 1: an "Éclairage public en panne" with no immediate danger.
     page = follow(client, start(client, demarche))
     draft = draft_of(demarche)
-    assert draft.status == Dossier.Status.DRAFT and draft.draft_token
+    assert draft.status == Dossier.DRAFT and draft.draft_token
     assert page.request["PATH_INFO"] == page_url(draft, "probleme")
     assert "Étape 1 sur 4" in text_of(page)
     assert shown(page) == ["danger_immediat", "type_probleme"]
@@ -408,7 +408,7 @@ def test_anonymous_filing_of_a_catalogue_demarche_from_start_to_confirmation(pla
     assert sent["Location"] == dossier_url(draft)
 
     filed = Dossier.objects.get(pk=draft.pk)
-    assert filed.status == Dossier.Status.SUBMITTED
+    assert filed.is_filed
     assert filed.reference.startswith("BLU-") and filed.tracking_code
     assert filed.contact_email == "camille@exemple.test"
     assert filed.usager is not None and filed.usager.email == "camille@exemple.test"
@@ -480,7 +480,7 @@ def test_a_page_hidden_by_an_earlier_answer_is_skipped_and_its_answers_not_sent(
     sent = client.post(summary_url(draft), {"contact_email": "camille@exemple.test"})
     assert sent.status_code == 302
     filed = Dossier.objects.get(pk=draft.pk)
-    assert filed.status == Dossier.Status.SUBMITTED
+    assert filed.is_filed
     assert filed.answers == {"a_animal": False, "remarques": "Rien à ajouter."}
 
 
@@ -498,7 +498,7 @@ def test_the_summary_links_to_what_is_missing_and_refuses_to_send_it(place):
     refused = client.post(summary_url(draft), {"contact_email": "camille@exemple.test"})
     assert refused.status_code == 400
     draft.refresh_from_db()
-    assert draft.status == Dossier.Status.DRAFT and draft.reference == ""
+    assert draft.status == Dossier.DRAFT and draft.reference == ""
     assert not Acknowledgement.objects.exists()
 
 
@@ -817,9 +817,9 @@ def test_sending_anonymously_without_an_email_address_is_refused_on_that_field(p
     assert errors and message in errors.group(1)
 
     draft = draft_of(demarche)
-    assert draft.status == Dossier.Status.DRAFT and draft.reference == ""
+    assert draft.status == Dossier.DRAFT and draft.reference == ""
     assert not Acknowledgement.objects.exists()
-    assert not Dossier.objects.filter(status=Dossier.Status.SUBMITTED).exists()
+    assert not Dossier.objects.filed().exists()
 
 
 def test_sending_with_a_malformed_email_address_is_refused_on_that_field(place):
@@ -832,7 +832,7 @@ def test_sending_with_a_malformed_email_address_is_refused_on_that_field(place):
     errors = re.search(r'id="contact_email_errors"[^>]*>(.*?)</ul>', text_of(refused), re.S)
     assert errors and message in errors.group(1)
     assert 'value="pas-une-adresse"' in refused.content.decode()  # to be corrected, not retyped
-    assert draft_of(demarche).status == Dossier.Status.DRAFT
+    assert draft_of(demarche).status == Dossier.DRAFT
     assert not Acknowledgement.objects.exists()
 
 
@@ -854,7 +854,7 @@ def test_sending_the_summary_twice_files_one_dossier(place):
     filed = Dossier.objects.filter(demarche=demarche)
     assert filed.count() == 1
     dossier = filed.get()
-    assert dossier.status == Dossier.Status.SUBMITTED
+    assert dossier.is_filed
     assert Dossier.objects.exclude(reference="").count() == 1
     assert Acknowledgement.objects.filter(dossier=dossier).count() == 2
     assert client.get(first["Location"]).status_code == 200
@@ -984,7 +984,7 @@ def test_an_account_demarche_sends_anonymous_people_to_log_in_then_prefills_the_
     sent = client.post(summary.request["PATH_INFO"])
     assert sent.status_code == 302, error_summary(sent)
     filed = Dossier.objects.get(pk=draft.pk)
-    assert filed.status == Dossier.Status.SUBMITTED
+    assert filed.is_filed
     assert filed.account == user and filed.contact_email == "camille.durand@exemple.test"
     assert filed.answers["prenom"] == "Camille-Marie"
     assert filed.tracking_code == ""  # the account follows the dossier

@@ -22,7 +22,8 @@ import weasyprint
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from grc.demarches.legal import format_date_fr, format_time_fr, paris_date
+from grc.base.calendar import paris_date
+from grc.demarches.legal import format_date_fr, format_time_fr
 from grc.demarches.texts import DEFAULT_TEXTS, render_text
 
 ARE_TEMPLATE = "demarches/acknowledgements/are.html"

@@ -107,6 +107,14 @@ class Demarche(models.Model):
     decision_period_unit = models.CharField(
         _("unité du délai"), max_length=6, choices=PeriodUnit.choices, default=PeriodUnit.MONTHS
     )
+    clock_restarts_on_pieces = models.BooleanField(
+        _("le délai repart à la réception des pièces"),
+        default=False,
+        help_text=_(
+            "Sinon (par défaut), l'attente des pièces manquantes suspend le délai, qui "
+            "reprend le lendemain de leur réception (CRPA L114-5)."
+        ),
+    )
     acknowledgement_required = models.BooleanField(
         _("accusé de réception requis"),
         default=True,
@@ -171,6 +179,7 @@ class DemarcheVersion(models.Model):
     )
     number = models.PositiveIntegerField(_("numéro"))
     definition = models.JSONField(_("formulaire"), default=dict)
+    workflow = models.JSONField(_("circuit de traitement"), default=dict)
     status = models.CharField(
         _("statut"), max_length=10, choices=Status.choices, default=Status.DRAFT
     )

@@ -9,12 +9,21 @@ from grc.base.models import Channel, Collectivite, Service, Usager, User
 from grc.demarches.models.demarches import Demarche, DemarcheVersion
 
 
+class DossierQuerySet(models.QuerySet):
+    def filed(self) -> "DossierQuerySet":
+        """Submitted dossiers, whatever their workflow status."""
+        return self.exclude(status=Dossier.DRAFT)
+
+    def drafts(self) -> "DossierQuerySet":
+        return self.filter(status=Dossier.DRAFT)
+
+
 class Dossier(models.Model):
     """A request filed on a démarche: its answers, its citizen, its legal dates."""
 
-    class Status(models.TextChoices):
-        DRAFT = "draft", _("Brouillon")
-        SUBMITTED = "submitted", _("Déposé")
+    # Before submission a dossier is a draft; after, its status is a key of its version's
+    # workflow (grc.demarches.workflow), whose labels say what it means.
+    DRAFT = "draft"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     collectivite = models.ForeignKey(
@@ -53,9 +62,9 @@ class Dossier(models.Model):
     contact_email = models.EmailField(_("adresse e-mail de contact"), blank=True)
     channel = models.CharField(_("canal"), max_length=10, choices=Channel.choices)
     answers = models.JSONField(_("réponses"), default=dict, blank=True)
-    status = models.CharField(
-        _("statut"), max_length=20, choices=Status.choices, default=Status.DRAFT
-    )
+    status = models.CharField(_("statut"), max_length=50, default=DRAFT)
+    status_entered_at = models.DateTimeField(_("dans ce statut depuis"), null=True, blank=True)
+    annotations = models.JSONField(_("annotations privées"), default=dict, blank=True)
     service = models.ForeignKey(
         Service,
         on_delete=models.PROTECT,
@@ -85,6 +94,10 @@ class Dossier(models.Model):
         verbose_name=_("saisi par"),
     )
     implicit_decision = models.CharField(_("décision implicite"), max_length=4, blank=True)
+    # CRPA L114-3: receipt by the competent authority after a transfer (acceptance runs from it).
+    competent_received_at = models.DateTimeField(
+        _("reçu par l'autorité compétente le"), null=True, blank=True
+    )
     expected_decision_date = models.DateField(
         _("date de décision implicite"), null=True, blank=True
     )
@@ -92,6 +105,8 @@ class Dossier(models.Model):
     draft_token = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
+
+    objects = DossierQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("dossier")
@@ -125,6 +140,10 @@ class Dossier(models.Model):
 
     def __str__(self) -> str:
         return self.reference or _("Brouillon %(id)s") % {"id": self.pk}
+
+    @property
+    def is_filed(self) -> bool:
+        return self.status != self.DRAFT
 
     @staticmethod
     def new_draft_token() -> str:

@@ -18,6 +18,8 @@ from grc.base.services.saving import save_validated
 from grc.demarches import access, texts
 from grc.demarches.definition import check_definition, empty_definition
 from grc.demarches.models import Demarche, DemarcheVersion
+from grc.demarches.workflow.defaults import default_workflow
+from grc.demarches.workflow.definition import check_workflow
 
 # What a description may contain (sanitised on the way in, so that portals render it as is).
 DESCRIPTION_TAGS = {"p", "br", "strong", "em", "ul", "ol", "li", "a", "h2", "h3"}
@@ -27,7 +29,7 @@ SETTINGS_FIELDS = (
     "title", "slug", "summary", "description", "category", "who_may_file", "channels",
     "one_per_citizen", "draft_lifespan_days", "implicit_decision", "decision_period",
     "decision_period_unit", "acknowledgement_required", "legal_basis", "data_purpose",
-    "retention_months", "texts", "opens_at", "closes_at",
+    "retention_months", "texts", "opens_at", "closes_at", "clock_restarts_on_pieces",
 )  # fmt: skip
 
 
@@ -93,6 +95,7 @@ def create_demarche(
     collectivite: Collectivite | None,
     data: dict[str, Any],
     definition: dict[str, Any] | None = None,
+    workflow: dict[str, Any] | None = None,
     service: Service | None = None,
     source: Demarche | None = None,
     channel: str = Channel.ADMIN,
@@ -106,7 +109,10 @@ def create_demarche(
     _check_service(demarche, service)
     save_validated(demarche)
     DemarcheVersion.objects.create(
-        demarche=demarche, number=1, definition=definition or empty_definition()
+        demarche=demarche,
+        number=1,
+        definition=definition or empty_definition(),
+        workflow=workflow or default_workflow(demarche.implicit_decision),
     )
     record_event(
         action="demarche.created",
@@ -157,6 +163,11 @@ def draft_version(demarche: Demarche) -> DemarcheVersion:
         demarche=demarche,
         number=number,
         definition=copy.deepcopy(latest.definition) if latest else empty_definition(),
+        workflow=(
+            copy.deepcopy(latest.workflow)
+            if latest
+            else default_workflow(demarche.implicit_decision)
+        ),
     )
 
 
@@ -183,6 +194,58 @@ def save_definition(
             payload={"version": version.number},
         )
     return version, check_definition(definition)
+
+
+@transaction.atomic
+def save_workflow(
+    *, actor: User, demarche: Demarche, workflow: dict[str, Any], channel: str = Channel.ADMIN
+) -> tuple[DemarcheVersion, list[str]]:
+    """Keep the workflow editor's work in the draft version, even with errors (they block
+    publication only)."""
+    locked = Demarche.objects.select_for_update().get(pk=demarche.pk)
+    _check_admin(actor, locked)
+    if not isinstance(workflow, dict):
+        raise ValidationError(_("Le circuit de traitement doit être un objet JSON."))
+    version = draft_version(locked)
+    if version.workflow != workflow:
+        version.workflow = workflow
+        version.save(update_fields=["workflow", "updated_at"])
+        record_event(
+            action="demarche.workflow_saved",
+            obj=locked,
+            actor=actor,
+            channel=channel,
+            collectivite_id=locked.collectivite_id,
+            payload={"version": version.number},
+        )
+    return version, check_workflow(workflow, version.definition)
+
+
+def _implicit_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]:
+    """The démarche's SVA/SVR setting and its workflow's implicit decision must agree."""
+    implicit = (version.workflow or {}).get("implicit") or {}
+    if demarche.implicit_decision == "sva" and not implicit.get("accept"):
+        return [
+            _(
+                "La démarche est en « silence vaut acceptation » : le circuit doit indiquer "
+                "la transition d'acceptation implicite."
+            )
+        ]
+    if demarche.implicit_decision == "svr" and not implicit.get("reject"):
+        return [
+            _(
+                "La démarche est en « silence vaut rejet » : le circuit doit indiquer la "
+                "transition de rejet implicite."
+            )
+        ]
+    if demarche.implicit_decision == "none" and implicit:
+        return [
+            _(
+                "La démarche ne prévoit pas de décision implicite, mais son circuit en "
+                "déclenche une."
+            )
+        ]
+    return []
 
 
 def _contact_problems(demarche: Demarche) -> list[str]:
@@ -213,6 +276,11 @@ def _contact_problems(demarche: Demarche) -> list[str]:
 
 def publication_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]:
     problems = check_definition(version.definition)
+    problems.extend(
+        _("Circuit — %(p)s") % {"p": p}
+        for p in check_workflow(version.workflow, version.definition)
+    )
+    problems.extend(_implicit_problems(demarche, version))
     if demarche.collectivite_id is not None and demarche.service_id is not None:
         problems.extend(_contact_problems(demarche))
     if demarche.collectivite_id is not None and demarche.service_id is None:
@@ -308,6 +376,7 @@ def adopt_demarche(
         collectivite=collectivite,
         data=data,
         definition=copy.deepcopy(version.definition),
+        workflow=copy.deepcopy(version.workflow),
         service=service,
         source=model,
     )

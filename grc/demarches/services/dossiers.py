@@ -24,6 +24,7 @@ from grc.demarches import access, answers, legal, references
 from grc.demarches.definition import FILE_TYPES, fields_by_key, placed_fields
 from grc.demarches.models import Acknowledgement, Attachment, Demarche, DemarcheVersion, Dossier
 from grc.demarches.services.demarches import published_version
+from grc.demarches.workflow.services import decision_date, enter_initial_status
 
 MEGABYTE = 1024 * 1024
 
@@ -88,7 +89,7 @@ def save_draft(*, dossier: Dossier, page_key: str, page_answers: dict[str, Any])
     """Keep one page's answers: the page's keys are replaced as a whole, so an answer to a field
     that became hidden is dropped."""
     locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
-    if locked.status != Dossier.Status.DRAFT:
+    if locked.status != Dossier.DRAFT:
         raise ValidationError(_("Ce dossier a déjà été envoyé."))
     page = next(
         (p for p in locked.version.definition.get("pages", []) if p.get("key") == page_key), None
@@ -155,7 +156,7 @@ def attach_file(
     )
     attachment.file.save(name, upload, save=False)
     attachment.save()
-    if dossier.status != Dossier.Status.DRAFT:
+    if dossier.status != Dossier.DRAFT:
         record_event(
             action="dossier.file_added",
             obj=dossier,
@@ -214,7 +215,7 @@ def _check_one_per_citizen(
 ) -> None:
     if not demarche.one_per_citizen:
         return
-    filed = Dossier.objects.filter(demarche=demarche, status=Dossier.Status.SUBMITTED)
+    filed = Dossier.objects.filed().filter(demarche=demarche)
     if (account and filed.filter(account=account).exists()) or (
         usager and filed.filter(usager=usager).exists()
     ):
@@ -256,7 +257,7 @@ def submit_dossier(
     Sending a draft twice (a double click) returns the dossier already filed."""
     if dossier is not None:
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
-        if dossier.status != Dossier.Status.DRAFT:
+        if dossier.status != Dossier.DRAFT:
             return dossier
         version = dossier.version
         _check_open(demarche, channel)
@@ -336,9 +337,9 @@ def submit_dossier(
     dossier.reference = references.next_reference(
         demarche.collectivite, timezone.localtime(received_at).year
     )
-    dossier.status = Dossier.Status.SUBMITTED
     dossier.draft_token = ""
     dossier.save()
+    enter_initial_status(dossier, actor=actor, channel=channel)
     if account is None:
         _assign_tracking_code(dossier)
     # Attachments uploaded for fields that ended hidden are not part of the dossier.
@@ -424,7 +425,7 @@ def purge_expired_drafts(*, now: datetime.datetime | None = None) -> int:
     files (personal data is not kept without a purpose). Each deletion is recorded."""
     now = now or timezone.now()
     expired = (
-        Dossier.objects.filter(status=Dossier.Status.DRAFT)
+        Dossier.objects.filter(status=Dossier.DRAFT)
         .select_related("demarche")
         .only("id", "uuid", "collectivite_id", "updated_at", "demarche__draft_lifespan_days")
     )
@@ -435,7 +436,7 @@ def purge_expired_drafts(*, now: datetime.datetime | None = None) -> int:
         with transaction.atomic():
             locked = (
                 Dossier.objects.select_for_update()
-                .filter(pk=draft.pk, status=Dossier.Status.DRAFT, updated_at=draft.updated_at)
+                .filter(pk=draft.pk, status=Dossier.DRAFT, updated_at=draft.updated_at)
                 .first()
             )
             if locked is None:  # sent or edited meanwhile
@@ -452,3 +453,84 @@ def purge_expired_drafts(*, now: datetime.datetime | None = None) -> int:
             locked.delete()
         count += 1
     return count
+
+
+def open_transferred_copy(*, original: Dossier, service, actor: User) -> Dossier:
+    """The dossier as received by the competent collectivité after a transfer (CRPA L114-2):
+    same form version and answers, its own citizen record, reference and acknowledgements.
+    Its clock (L114-3): an acceptance runs from now, a rejection from the first receipt."""
+    collectivite = service.collectivite
+    usager = original.usager
+    address = usager.address if not usager.address.is_empty() else None
+    record = find_or_create_usager(
+        collectivite,
+        email=original.contact_email or usager.email or None,
+        phone=usager.phones[0] if usager.phones else None,
+        first_name=usager.first_name,
+        last_name=usager.last_name,
+        birth_date=usager.birth_date,
+        address=address,
+        channel=Channel.OTHER,
+        account=original.account,
+    ).usager
+    now = timezone.now()
+    copy = Dossier.objects.create(
+        collectivite=collectivite,
+        demarche=original.demarche,
+        version=original.version,
+        answers=original.answers,
+        usager=record,
+        account=original.account,
+        contact_email=original.contact_email,
+        channel=original.channel,
+        service=service,
+        received_at=original.received_at,
+        competent_received_at=now,
+        submitted_at=now,
+        submitted_by=actor,
+        implicit_decision=original.implicit_decision,
+        reference=references.next_reference(collectivite, timezone.localtime(now).year),
+    )
+    renumbered: dict[int, int] = {}
+    for attachment in original.attachments.all():
+        with attachment.file.open("rb") as content:
+            duplicate = Attachment(
+                dossier=copy,
+                field_key=attachment.field_key,
+                original_name=attachment.original_name,
+                content_type=attachment.content_type,
+                size=attachment.size,
+                sha256=attachment.sha256,
+            )
+            duplicate.file.save(attachment.original_name, content, save=False)
+            duplicate.save()
+        renumbered[attachment.pk] = duplicate.pk
+    copy.answers = _renumber_files(copy.version.definition, copy.answers, renumbered)
+    if copy.account_id is None:
+        _assign_tracking_code(copy)
+    copy.expected_decision_date = decision_date(copy, today=timezone.localdate())
+    copy.save(update_fields=["answers", "expected_decision_date"])
+    enter_initial_status(copy, actor=actor, channel=Channel.OTHER)
+    _create_acknowledgements(copy)
+    return copy
+
+
+def _renumber_files(
+    definition: dict[str, Any], given: dict[str, Any], renumbered: dict[int, int]
+) -> dict[str, Any]:
+    """File answers name attachment ids: point them at the copies."""
+
+    def walk(specs, values):
+        result = dict(values)
+        for spec in specs:
+            key = spec.get("key")
+            if key not in result:
+                continue
+            if spec.get("type") == "file":
+                result[key] = [renumbered[i] for i in result[key] if i in renumbered]
+            elif spec.get("type") == "block":
+                result[key] = [walk(spec.get("fields", []), item) for item in result[key]]
+        return result
+
+    specs = [spec for page in definition.get("pages", []) for spec in page.get("fields", [])]
+    return walk(specs, given)

@@ -22,9 +22,13 @@ from grc.demarches.services.demarches import (
     publish_demarche,
     published_version,
 )
+from grc.demarches.workflow.defaults import default_workflow
+from grc.demarches.workflow.definition import check_workflow
 
 FORMAT = "grc.demarche"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Version 1 had no workflow: importing one gives the démarche the default workflow.
+READABLE_VERSIONS = (1, 2)
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogue"
 # Dates are tied to one collectivité's calendar: not exported.
 EXPORTED_SETTINGS = tuple(f for f in SETTINGS_FIELDS if f not in ("opens_at", "closes_at"))
@@ -39,6 +43,7 @@ def export_demarche(demarche: Demarche) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "demarche": {name: copy.deepcopy(getattr(demarche, name)) for name in EXPORTED_SETTINGS},
         "definition": copy.deepcopy(version.definition),
+        "workflow": copy.deepcopy(version.workflow),
     }
 
 
@@ -61,7 +66,7 @@ def parse_export(raw: bytes | str | dict) -> dict[str, Any]:
             _("Ce n'est pas un export de démarche GRC (format « %(f)s »).")
             % {"f": document.get("format")}
         )
-    elif document.get("format_version") != FORMAT_VERSION:
+    elif document.get("format_version") not in READABLE_VERSIONS:
         errors.append(
             _("Version d'export %(v)s non prise en charge (attendue : %(e)s).")
             % {"v": document.get("format_version"), "e": FORMAT_VERSION}
@@ -80,6 +85,11 @@ def parse_export(raw: bytes | str | dict) -> dict[str, Any]:
         _("Formulaire — %(p)s") % {"p": problem}
         for problem in check_definition(document.get("definition"))
     )
+    if document.get("workflow") is not None:
+        errors.extend(
+            _("Circuit — %(p)s") % {"p": problem}
+            for problem in check_workflow(document["workflow"], document.get("definition"))
+        )
     if errors:
         raise ValidationError(errors)
     return document
@@ -101,6 +111,7 @@ def import_demarche(
         collectivite=collectivite,
         data=document["demarche"],
         definition=document["definition"],
+        workflow=document.get("workflow"),
         service=service,
     )
 
@@ -116,10 +127,17 @@ def load_catalogue(*, actor: User | None) -> list[Demarche]:
         if model is None:
             model = import_demarche(actor=actor, collectivite=None, raw=document)
         current = published_version(model)
-        if current is None or current.definition != document["definition"]:
+        workflow = document.get("workflow") or default_workflow(
+            document["demarche"].get("implicit_decision", "sva")
+        )
+        if current is None or (current.definition, current.workflow) != (
+            document["definition"],
+            workflow,
+        ):
             version = draft_version(model)
             version.definition = document["definition"]
-            version.save(update_fields=["definition", "updated_at"])
+            version.workflow = workflow
+            version.save(update_fields=["definition", "workflow", "updated_at"])
             publish_demarche(actor=actor, demarche=model)
         models.append(model)
     return models

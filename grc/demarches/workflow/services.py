@@ -1,0 +1,503 @@
+"""Moving dossiers: the one write path for status changes (`apply_transition`), and what moves
+them without an agent: timers, the legal clock, the citizen's answers, transfers."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from grc.base.audit import record_event
+from grc.base.calendar import add_working_days, paris_date, paris_today
+from grc.base.models import Channel, Service, User
+from grc.demarches import access as demarche_access
+from grc.demarches import answers, conditions, legal
+from grc.demarches.models import Dossier, Message, PieceRequest, StatusChange, Transfer
+from grc.demarches.workflow import definition as wf
+
+SYSTEM = None  # the actor of timers and of the legal clock
+
+
+def _refuse(message: str) -> ValidationError:
+    return ValidationError(message, code="transition_refused")
+
+
+def _check_actor(who: str, actor: User | None, dossier: Dossier) -> None:
+    """Who may take a transition: "system" (no actor), "citizen" (the dossier's account),
+    "service" (its service's agents and the collectivité's admins), "agents" (any staff)."""
+    if who == "system":
+        if actor is not None:
+            raise PermissionDenied(
+                _("Cette étape est réservée au système (délais, décision implicite).")
+            )
+        return
+    if actor is None or not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied(_("Connectez-vous pour faire cette action."))
+    allowed = {
+        "citizen": lambda: dossier.account_id == actor.pk,
+        "service": lambda: demarche_access.works_on_service(actor, dossier),
+        "agents": lambda: demarche_access.can_file_for_others(actor, dossier.collectivite_id),
+    }
+    refusals = {
+        "citizen": _("Seul l'usager qui a déposé la demande peut faire cela."),
+        "service": _("Seuls les agents du service chargé du dossier (%(s)s) peuvent faire cela.")
+        % {"s": dossier.service.name if dossier.service_id else "—"},
+        "agents": _("Seuls les agents de la collectivité peuvent faire cela."),
+    }
+    if who not in allowed or not allowed[who]():
+        raise PermissionDenied(refusals.get(who, _("Action impossible.")))
+
+
+def _status_label(workflow: dict[str, Any], key: str) -> str:
+    item = wf.status(workflow, key)
+    return item.get("label", key) if item else key
+
+
+def _clean_data(step: dict[str, Any], data: dict[str, Any], context: dict[str, Any]):
+    if not step.get("fields"):
+        return {}
+    outcome = answers.clean_fields(
+        step["fields"], context=dict(context), raw=lambda spec: (data or {}).get(spec["key"])
+    )
+    if not outcome.ok:
+        raise ValidationError(outcome.errors)
+    return outcome.answers
+
+
+@transaction.atomic
+def apply_transition(
+    dossier: Dossier,
+    transition: str,
+    *,
+    actor: User | None,
+    comment: str | None = None,
+    data: dict[str, Any] | None = None,
+    channel: str = Channel.WEB,
+) -> StatusChange:
+    """Move `dossier` along `transition` on behalf of `actor` (None: the system).
+
+    Checks that the transition leaves the current status, that this actor may take it, its
+    comment and fields, and its guard; locks the dossier (two agents clicking at once: the
+    second is told what happened); records the change in the history and the audit trail; runs
+    the configured actions after commit, in the worker."""
+    locked = (
+        Dossier.objects.select_for_update(of=("self",))
+        .select_related("version", "service")
+        .get(pk=dossier.pk)
+    )
+    if not locked.is_filed:
+        raise _refuse(_("Ce dossier n'a pas encore été envoyé."))
+    workflow = locked.version.workflow
+    step = wf.transition(workflow, transition)
+    if step is None:
+        raise _refuse(_("Action inconnue pour ce dossier : « %(t)s ».") % {"t": transition})
+    if locked.status not in step["from"]:
+        current = _status_label(workflow, locked.status)
+        if dossier.status != locked.status:
+            raise _refuse(
+                _(
+                    "Le dossier a changé entre-temps : il est maintenant « %(s)s ». "
+                    "L'action « %(t)s » n'est plus possible."
+                )
+                % {"s": current, "t": step["label"]}
+            )
+        raise _refuse(
+            _("L'action « %(t)s » n'est pas possible quand le dossier est « %(s)s ».")
+            % {"t": step["label"], "s": current}
+        )
+    _check_actor(step["by"], actor, locked)
+    comment = (comment or "").strip()
+    if step.get("comment") == "required" and not comment:
+        raise ValidationError(
+            {"comment": _("Un commentaire est obligatoire pour « %(t)s ».") % {"t": step["label"]}}
+        )
+    context = {**locked.answers, **locked.annotations}
+    filled = _clean_data(step, data or {}, context)
+    if not conditions.evaluate(step.get("guard"), {**context, **filled}):
+        raise _refuse(
+            _("Les conditions de l'action « %(t)s » ne sont pas remplies pour ce dossier.")
+            % {"t": step["label"]}
+        )
+    change = _enter(
+        locked,
+        step["to"],
+        transition=step,
+        actor=actor,
+        comment=comment,
+        data=filled,
+        channel=channel,
+    )
+    dossier.status = locked.status
+    return change
+
+
+def _enter(
+    dossier: Dossier,
+    status_key: str,
+    *,
+    transition: dict[str, Any] | None,
+    actor: User | None,
+    comment: str,
+    data: dict[str, Any],
+    channel: str,
+) -> StatusChange:
+    """Put a (locked) dossier in a status: history, audit, timers, actions after commit."""
+    from grc.demarches.workflow.actions import schedule_actions
+
+    workflow = dossier.version.workflow
+    previous = dossier.status if dossier.is_filed else ""
+    now = timezone.now()
+    dossier.status = status_key
+    dossier.status_entered_at = now
+    if data:
+        dossier.annotations = {**dossier.annotations, **data}
+    dossier.save(update_fields=["status", "status_entered_at", "annotations", "updated_at"])
+    change = StatusChange.objects.create(
+        dossier=dossier,
+        from_status=previous,
+        to_status=status_key,
+        transition=transition["key"] if transition else "",
+        label=transition["label"] if transition else "",
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        comment=comment,
+        data=data,
+    )
+    record_event(
+        action="dossier.status_changed",
+        obj=dossier,
+        actor=actor,
+        channel=channel,
+        collectivite_id=dossier.collectivite_id,
+        payload={
+            "from": previous,
+            "to": status_key,
+            "transition": change.transition,
+            "comment": comment,
+        },
+    )
+    schedule_actions(change, transition=transition, status=wf.status(workflow, status_key))
+    return change
+
+
+def enter_initial_status(dossier: Dossier, *, actor: User | None, channel: str) -> StatusChange:
+    """At submission (called by submit_dossier, inside its transaction)."""
+    return _enter(
+        dossier,
+        dossier.version.workflow["initial"],
+        transition=None,
+        actor=actor,
+        comment="",
+        data={},
+        channel=channel,
+    )
+
+
+# --- Timers -----------------------------------------------------------------------------------
+
+
+def timer_due_on(dossier: Dossier, timer: dict[str, Any]) -> datetime.date:
+    entered = paris_date(dossier.status_entered_at)
+    if timer["unit"] == "working_days":
+        return add_working_days(entered, timer["after"])
+    return entered + datetime.timedelta(days=timer["after"])
+
+
+def run_due_timers(*, now: datetime.datetime | None = None) -> int:
+    """Take every transition whose status timer has expired. Based on dates, so a late or
+    missed run catches up; each move rechecks the status under lock, so nothing runs twice."""
+    today = paris_today(now)
+    moved = 0
+    candidates = (
+        Dossier.objects.filed()
+        .exclude(status_entered_at=None)
+        .select_related("version")
+        .only("id", "status", "status_entered_at", "version__workflow")
+    )
+    for dossier in candidates.iterator():
+        item = wf.status(dossier.version.workflow, dossier.status)
+        if not item or item.get("terminal"):
+            continue
+        for timer in item.get("timers") or []:
+            if timer_due_on(dossier, timer) > today:
+                continue
+            try:
+                apply_transition(dossier, timer["transition"], actor=SYSTEM, channel=Channel.SYSTEM)
+            except (ValidationError, PermissionDenied):
+                continue  # moved meanwhile, or the guard says no: nothing to do
+            moved += 1
+            break
+    return moved
+
+
+# --- The legal clock --------------------------------------------------------------------------
+
+
+def decision_date(dossier: Dossier, *, today: datetime.date) -> datetime.date | None:
+    """The implicit decision date with the pieces waited for and the transfers (CRPA L114-3,
+    L114-5)."""
+    if dossier.implicit_decision not in ("sva", "svr") or dossier.received_at is None:
+        return None
+    demarche = dossier.demarche
+    waits = [
+        legal.PieceWait(
+            paris_date(request.requested_at),
+            paris_date(request.answered_at) if request.answered_at else None,
+        )
+        for request in dossier.piece_requests.exclude(status=PieceRequest.Status.CANCELLED)
+    ]
+    return legal.legal_decision_date(
+        received_at=dossier.received_at,
+        period=demarche.decision_period,
+        unit=demarche.decision_period_unit,
+        kind=dossier.implicit_decision,
+        today=today,
+        waits=waits,
+        restart=demarche.clock_restarts_on_pieces,
+        competent_received_at=dossier.competent_received_at,
+    )
+
+
+def refresh_decision_date(dossier: Dossier, *, today: datetime.date | None = None) -> None:
+    date = decision_date(dossier, today=today or paris_today())
+    if date != dossier.expected_decision_date:
+        Dossier.objects.filter(pk=dossier.pk).update(expected_decision_date=date)
+        dossier.expected_decision_date = date
+
+
+def run_legal_clock(*, now: datetime.datetime | None = None) -> int:
+    """On the implicit decision date, with nothing pending, take the configured acceptance or
+    rejection: once, whenever and however often this runs."""
+    today = paris_today(now)
+    # A pending request for pieces counts as answered today: its dossiers' dates move daily.
+    waiting = Dossier.objects.filed().filter(piece_requests__status=PieceRequest.Status.OPEN)
+    for dossier in waiting.select_related("demarche").distinct().iterator():
+        refresh_decision_date(dossier, today=today)
+    due = (
+        Dossier.objects.filed()
+        .filter(implicit_decision__in=["sva", "svr"], expected_decision_date__lte=today)
+        .exclude(piece_requests__status=PieceRequest.Status.OPEN)
+        .select_related("version", "demarche")
+    )
+    decided = 0
+    for dossier in due.iterator():
+        workflow = dossier.version.workflow
+        key = (workflow.get("implicit") or {}).get(
+            "accept" if dossier.implicit_decision == "sva" else "reject"
+        )
+        step = wf.transition(workflow, key) if key else None
+        if step is None or dossier.status not in step["from"]:
+            continue  # decided already, or in a status the decision does not leave from
+        kind = _("d'acceptation") if dossier.implicit_decision == "sva" else _("de rejet")
+        try:
+            apply_transition(
+                dossier,
+                key,
+                actor=SYSTEM,
+                channel=Channel.SYSTEM,
+                comment=_(
+                    "Décision implicite %(kind)s née le %(date)s, faute de réponse dans le délai."
+                )
+                % {"kind": kind, "date": legal.format_date_fr(dossier.expected_decision_date)},
+            )
+        except (ValidationError, PermissionDenied):
+            continue
+        decided += 1
+    return decided
+
+
+# --- Missing pieces ---------------------------------------------------------------------------
+
+
+def open_piece_request(
+    *,
+    dossier: Dossier,
+    items: list[str],
+    deadline: datetime.date,
+    message: str,
+    requested_at: datetime.datetime,
+    actor: User | None,
+) -> PieceRequest:
+    """Called by the request_pieces action (the worker), inside its transaction."""
+    request, _created = PieceRequest.objects.get_or_create(
+        dossier=dossier,
+        status=PieceRequest.Status.OPEN,
+        defaults={
+            "items": items,
+            "deadline": deadline,
+            "message": message,
+            "requested_at": requested_at,
+            "requested_by": actor,
+        },
+    )
+    Message.objects.create(
+        dossier=dossier,
+        direction=Message.Direction.OUT,
+        channel=Channel.WEB,
+        author=actor,
+        body="\n".join([message, *(f"- {i}" for i in items)]).strip(),
+    )
+    record_event(
+        action="dossier.pieces_requested",
+        obj=dossier,
+        actor=actor,
+        channel=Channel.SYSTEM,
+        collectivite_id=dossier.collectivite_id,
+        payload={"items": items, "deadline": deadline.isoformat()},
+    )
+    refresh_decision_date(dossier)
+    return request
+
+
+@transaction.atomic
+def answer_piece_request(
+    *,
+    dossier: Dossier,
+    actor: User | None,
+    answer: str = "",
+    answered_at: datetime.datetime | None = None,
+    transition: str | None = "pieces_recues",
+) -> PieceRequest:
+    """The pieces arrived (the citizen from the portal, or an agent recording a letter): the
+    request is closed, the legal clock resumes, and the workflow moves on when it says how."""
+    locked = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
+    request = locked.piece_requests.filter(status=PieceRequest.Status.OPEN).first()
+    if request is None:
+        raise ValidationError(_("Aucune pièce n'est attendue pour ce dossier."))
+    if (
+        actor is not None
+        and locked.account_id != actor.pk
+        and not (demarche_access.can_file_for_others(actor, locked.collectivite_id))
+    ):
+        raise demarche_access.NotFound
+    request.status = PieceRequest.Status.ANSWERED
+    request.answered_at = answered_at or timezone.now()
+    request.answer = answer
+    request.save(update_fields=["status", "answered_at", "answer"])
+    if answer:
+        Message.objects.create(
+            dossier=locked,
+            direction=Message.Direction.IN,
+            channel=Channel.WEB,
+            author=actor,
+            body=answer,
+        )
+    record_event(
+        action="dossier.pieces_received",
+        obj=locked,
+        actor=actor,
+        channel=Channel.WEB,
+        collectivite_id=locked.collectivite_id,
+        payload={"request": request.pk, "at": request.answered_at.isoformat()},
+    )
+    refresh_decision_date(locked)
+    step = wf.transition(locked.version.workflow, transition) if transition else None
+    if step and locked.status in step["from"]:
+        citizen = step["by"] == "citizen" and actor is not None and locked.account_id == actor.pk
+        if citizen or step["by"] != "citizen":
+            apply_transition(locked, transition, actor=actor, channel=Channel.WEB)
+    return request
+
+
+# --- Transfers (CRPA L114-2) ------------------------------------------------------------------
+
+
+@transaction.atomic
+def transfer_to_service(
+    *, dossier: Dossier, actor: User, service: Service, reason: str
+) -> Transfer:
+    """Another service of the same collectivité is competent: it takes the dossier over."""
+    locked = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
+    if not demarche_access.can_file_for_others(actor, locked.collectivite_id):
+        raise demarche_access.NotFound
+    if service.collectivite_id != locked.collectivite_id:
+        raise ValidationError(
+            {"service": _("Ce service n'appartient pas à la collectivité du dossier.")}
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Indiquez le motif de la transmission.")})
+    transfer = Transfer.objects.create(
+        dossier=locked,
+        from_collectivite=locked.collectivite,
+        to_collectivite=locked.collectivite,
+        from_service=locked.service,
+        to_service=service,
+        reason=reason,
+        actor=actor,
+    )
+    previous = locked.service
+    locked.service = service
+    locked.assignee = None
+    locked.save(update_fields=["service", "assignee", "updated_at"])
+    Message.objects.create(
+        dossier=locked,
+        direction=Message.Direction.OUT,
+        channel=Channel.WEB,
+        author=actor,
+        body=_("Votre demande a été transmise au service « %(s)s », compétent pour la traiter.")
+        % {"s": service.name},
+    )
+    record_event(
+        action="dossier.transferred",
+        obj=locked,
+        actor=actor,
+        channel=Channel.WEB,
+        collectivite_id=locked.collectivite_id,
+        payload={
+            "from_service": previous.pk if previous else None,
+            "to_service": service.pk,
+            "reason": reason,
+        },
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_to_collectivite(
+    *, dossier: Dossier, actor: User, service: Service, reason: str
+) -> Transfer:
+    """Another collectivité of the platform is competent (L114-2): it receives a new dossier
+    (same form and answers, its own reference and acknowledgement), the first one closes as
+    "transmis". L114-3: an implicit acceptance runs from receipt by the competent authority,
+    an implicit rejection from the first receipt."""
+    from grc.demarches.services.dossiers import open_transferred_copy
+
+    locked = (
+        Dossier.objects.select_for_update(of=("self",))
+        .select_related("version", "collectivite")
+        .get(pk=dossier.pk)
+    )
+    if service.collectivite_id == locked.collectivite_id:
+        raise ValidationError({"service": _("Choisissez un service d'une autre collectivité.")})
+    if not reason.strip():
+        raise ValidationError({"reason": _("Indiquez le motif de la transmission.")})
+    apply_transition(locked, "transmettre", actor=actor, comment=reason)
+    copy = open_transferred_copy(original=locked, service=service, actor=actor)
+    transfer = Transfer.objects.create(
+        dossier=locked,
+        to_dossier=copy,
+        from_collectivite=locked.collectivite,
+        to_collectivite=service.collectivite,
+        from_service=locked.service,
+        to_service=service,
+        reason=reason,
+        actor=actor,
+    )
+    for collectivite_id, obj in ((locked.collectivite_id, locked), (copy.collectivite_id, copy)):
+        record_event(
+            action="dossier.transferred",
+            obj=obj,
+            actor=actor,
+            channel=Channel.WEB,
+            collectivite_id=collectivite_id,
+            payload={
+                "from": locked.reference,
+                "to": copy.reference,
+                "reason": reason,
+                "transfer": transfer.pk,
+            },
+        )
+    return transfer
