@@ -7,7 +7,7 @@ import pytest
 
 from grc.base.models import Channel
 from grc.demarches.definition import check_definition
-from grc.demarches.models import Acknowledgement, Demarche, Dossier
+from grc.demarches.models import Acknowledgement, Demarche
 from grc.demarches.services.demarches import adopt_demarche, publish_demarche
 from grc.demarches.services.dossiers import start_draft, submit_dossier
 from grc.demarches.services.exchange import (
