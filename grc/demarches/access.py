@@ -99,6 +99,27 @@ def access_own_draft(request, dossier_uuid) -> Dossier:
     raise NotFound
 
 
+class CitizenOfDossier:
+    """The person who filed a dossier without an account, proven by this browser's session (or,
+    later, by the reference and tracking code): acts as "the citizen" on that dossier only."""
+
+    is_authenticated = False
+    pk = None
+
+    def __init__(self, dossier: Dossier):
+        self.dossier_id = dossier.pk
+
+    def acts_for(self, dossier: Dossier) -> bool:
+        return dossier.pk == self.dossier_id
+
+
+def citizen_actor(request, dossier: Dossier):
+    """Who acts as the citizen on a dossier reached by access_submitted_by_session."""
+    if dossier.account_id is not None:
+        return request.user
+    return CitizenOfDossier(dossier)
+
+
 def access_submitted_by_session(request, dossier_uuid) -> Dossier:
     """The confirmation page right after sending: the filer's account or this browser."""
     try:

@@ -84,3 +84,41 @@ def located_errors(definition: dict[str, Any], errors: dict[str, list[str]]) -> 
             label = f"{spec.get('item_label') or label} {int(index) + 1} – {sub.get('label', '')}"
         located.append({"key": key, "label": label, "page": page, "messages": messages})
     return located
+
+
+def citizen_view(dossier) -> dict[str, Any]:
+    """What the citizen sees of a dossier's life: its status as they name it, the visible steps
+    and messages in order, the documents issued, what is asked of them and what they can do."""
+    from grc.demarches.models import Message
+    from grc.demarches.workflow import definition as wf
+
+    workflow = dossier.version.workflow
+    status = wf.status(workflow, dossier.status) or {}
+    events = []
+    for change in dossier.status_changes.all():
+        step = wf.status(workflow, change.to_status) or {}
+        if step.get("visible"):
+            events.append(
+                {
+                    "at": change.at,
+                    "kind": "status",
+                    "label": step.get("citizen_label", change.to_status),
+                    "colour": step.get("colour"),
+                    "comment": change.comment,
+                }
+            )
+    for message in dossier.messages.exclude(direction=Message.Direction.NOTE):
+        events.append({"at": message.created_at, "kind": message.direction, "label": message.body})
+    events.sort(key=lambda event: event["at"])
+    actions = [
+        t
+        for t in wf.transitions_from(workflow, dossier.status)
+        if t.get("by") == "citizen" and t.get("key") != "pieces_recues"
+    ]
+    return {
+        "status": status,
+        "timeline": events,
+        "documents": [d for d in dossier.documents.all() if d.visible_to_citizen],
+        "piece_request": dossier.piece_requests.filter(status="open").first(),
+        "actions": actions,
+    }

@@ -11,7 +11,22 @@ urlpatterns = [
     path("c/<slug:slug>/demarches/<slug:demarche>/commencer/", filing.start, name="start"),
     path("c/<slug:slug>/brouillons/<uuid:draft>/recapitulatif/", filing.summary, name="summary"),
     path("c/<slug:slug>/brouillons/<uuid:draft>/<slug:page>/", filing.page, name="page"),
-    path("c/<slug:slug>/dossiers/<uuid:dossier>/", filing.dossier, name="dossier"),
+    path("c/<slug:slug>/dossiers/<uuid:dossier>/", filing.dossier_page, name="dossier"),
+    path(
+        "c/<slug:slug>/dossiers/<uuid:dossier>/pieces/",
+        filing.dossier_pieces,
+        name="dossier_pieces",
+    ),
+    path(
+        "c/<slug:slug>/dossiers/<uuid:dossier>/action/",
+        filing.dossier_action,
+        name="dossier_action",
+    ),
+    path(
+        "c/<slug:slug>/dossiers/<uuid:dossier>/documents/<int:document>.pdf",
+        filing.document_pdf,
+        name="document_pdf",
+    ),
     path(
         "c/<slug:slug>/dossiers/<uuid:dossier>/accuse-<str:kind>.pdf",
         filing.acknowledgement_pdf,

@@ -120,11 +120,48 @@ def _size_label(size: int) -> str:
 def attach_file(
     *, dossier: Dossier, field_key: str, upload: UploadedFile, actor: User | None = None
 ) -> Attachment:
-    """Check a file's size and real content type (libmagic, not its name), then store it.
-    A refused file is never written to storage."""
+    """A file for a file field of the form. See _store_upload."""
     spec = _file_spec(dossier, field_key)
+    return _store_upload(
+        dossier=dossier,
+        field_key=field_key,
+        upload=upload,
+        actor=actor,
+        accepted=spec.get("accept") or list(FILE_TYPES),
+        limit=spec.get("max_size_mb", 10),
+    )
+
+
+# What a citizen may send as missing pieces: documents and pictures.
+PIECE_TYPES = ["application/pdf", "image/jpeg", "image/png", "image/heic", "image/webp"]
+PIECE_SIZE_MB = 20
+
+
+@transaction.atomic
+def attach_piece(*, dossier: Dossier, upload: UploadedFile, actor=None) -> Attachment:
+    """A file answering the dossier's open request for missing pieces."""
+    request = dossier.piece_requests.filter(status="open").first()
+    if request is None:
+        raise ValidationError(_("Aucune pièce n'est attendue pour ce dossier."))
+    return _store_upload(
+        dossier=dossier,
+        field_key=f"pieces:{request.pk}",
+        upload=upload,
+        actor=actor,
+        accepted=PIECE_TYPES,
+        limit=PIECE_SIZE_MB,
+    )
+
+
+def check_piece(upload: UploadedFile) -> None:
+    """Refuse a file that attach_piece would refuse, before anything is stored (a batch of
+    files is accepted whole or not at all)."""
+    _checked(upload, accepted=PIECE_TYPES, limit=PIECE_SIZE_MB)
+
+
+def _checked(upload: UploadedFile, *, accepted: list[str], limit: int) -> tuple[str, str]:
+    """The file's name and real content type (libmagic, not its name), or a French refusal."""
     name = (upload.name or "fichier").rsplit("/", 1)[-1][:255]
-    limit = spec.get("max_size_mb", 10)
     if upload.size == 0:
         raise ValidationError(_("Le fichier « %(n)s » est vide.") % {"n": name})
     if upload.size > limit * MEGABYTE:
@@ -134,17 +171,31 @@ def attach_file(
         )
     upload.seek(0)
     content_type = magic.from_buffer(upload.read(8192), mime=True)
-    accepted = spec.get("accept") or list(FILE_TYPES)
     if content_type not in accepted:
         raise ValidationError(
             _("Le fichier « %(n)s » n'est pas accepté : formats possibles %(formats)s.")
             % {"n": name, "formats": ", ".join(FILE_TYPES.get(m, m) for m in accepted)}
         )
+    return name, content_type
+
+
+def _store_upload(
+    *,
+    dossier: Dossier,
+    field_key: str,
+    upload: UploadedFile,
+    actor,
+    accepted: list[str],
+    limit: int,
+) -> Attachment:
+    """Check a file, then store it: a refused file is never written to storage."""
+    name, content_type = _checked(upload, accepted=accepted, limit=limit)
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
+    user = actor if actor is not None and actor.is_authenticated else None
     attachment = Attachment(
         dossier=dossier,
         field_key=field_key,
@@ -152,15 +203,15 @@ def attach_file(
         content_type=content_type,
         size=upload.size,
         sha256=digest.hexdigest(),
-        uploaded_by=actor if actor and actor.is_authenticated else None,
+        uploaded_by=user,
     )
     attachment.file.save(name, upload, save=False)
     attachment.save()
-    if dossier.status != Dossier.DRAFT:
+    if dossier.is_filed:
         record_event(
             action="dossier.file_added",
             obj=dossier,
-            actor=actor,
+            actor=user,
             channel=Channel.WEB,
             collectivite_id=dossier.collectivite_id,
             payload={"attachment": attachment.pk, "field": field_key},

@@ -35,6 +35,10 @@ def _check_actor(who: str, actor: User | None, dossier: Dossier) -> None:
                 _("Cette étape est réservée au système (délais, décision implicite).")
             )
         return
+    if who == "citizen" and isinstance(actor, demarche_access.CitizenOfDossier):
+        if not actor.acts_for(dossier):
+            raise PermissionDenied(_("Seul l'usager qui a déposé la demande peut faire cela."))
+        return
     if actor is None or not actor.is_authenticated or not actor.is_active:
         raise PermissionDenied(_("Connectez-vous pour faire cette action."))
     allowed = {
@@ -50,6 +54,18 @@ def _check_actor(who: str, actor: User | None, dossier: Dossier) -> None:
     }
     if who not in allowed or not allowed[who]():
         raise PermissionDenied(refusals.get(who, _("Action impossible.")))
+
+
+def _is_citizen_of(actor, dossier: Dossier) -> bool:
+    if isinstance(actor, demarche_access.CitizenOfDossier):
+        return actor.acts_for(dossier)
+    return bool(actor and actor.is_authenticated and dossier.account_id == actor.pk)
+
+
+def _user(actor) -> User | None:
+    """The account behind an actor, for the rows that name one (None for the system and for a
+    citizen without an account)."""
+    return actor if actor is not None and actor.is_authenticated else None
 
 
 def _status_label(workflow: dict[str, Any], key: str) -> str:
@@ -162,7 +178,7 @@ def _enter(
         to_status=status_key,
         transition=transition["key"] if transition else "",
         label=transition["label"] if transition else "",
-        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor=_user(actor),
         comment=comment,
         data=data,
     )
@@ -367,11 +383,8 @@ def answer_piece_request(
     request = locked.piece_requests.filter(status=PieceRequest.Status.OPEN).first()
     if request is None:
         raise ValidationError(_("Aucune pièce n'est attendue pour ce dossier."))
-    if (
-        actor is not None
-        and locked.account_id != actor.pk
-        and not (demarche_access.can_file_for_others(actor, locked.collectivite_id))
-    ):
+    citizen = _is_citizen_of(actor, locked)
+    if not citizen and not demarche_access.can_file_for_others(actor, locked.collectivite_id):
         raise demarche_access.NotFound
     request.status = PieceRequest.Status.ANSWERED
     request.answered_at = answered_at or timezone.now()
@@ -382,7 +395,7 @@ def answer_piece_request(
             dossier=locked,
             direction=Message.Direction.IN,
             channel=Channel.WEB,
-            author=actor,
+            author=_user(actor),
             body=answer,
         )
     record_event(
@@ -395,10 +408,8 @@ def answer_piece_request(
     )
     refresh_decision_date(locked)
     step = wf.transition(locked.version.workflow, transition) if transition else None
-    if step and locked.status in step["from"]:
-        citizen = step["by"] == "citizen" and actor is not None and locked.account_id == actor.pk
-        if citizen or step["by"] != "citizen":
-            apply_transition(locked, transition, actor=actor, channel=Channel.WEB)
+    if step and locked.status in step["from"] and (citizen or step["by"] != "citizen"):
+        apply_transition(locked, transition, actor=actor, channel=Channel.WEB)
     return request
 
 
