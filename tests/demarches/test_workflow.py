@@ -15,6 +15,7 @@ from grc.demarches.definition import empty_definition
 from grc.demarches.models import ActionRun, Dossier, Message, PieceRequest, StatusChange
 from grc.demarches.services.dossiers import submit_dossier
 from grc.demarches.services.exchange import CATALOGUE_DIR
+from grc.demarches.workflow import definition as wf
 from grc.demarches.workflow import services as workflow
 from grc.demarches.workflow.actions import run_status_change_actions
 from grc.demarches.workflow.defaults import default_workflow
@@ -322,7 +323,12 @@ def test_working_day_timers_skip_the_weekend_and_14_july(tenant_a, citizen):
         data={"pieces_demandees": "RIB", "delai_pieces": 15},
     )
     friday = datetime.datetime(2025, 7, 11, 16, tzinfo=PARIS)  # Mon 14 July: holiday
-    Dossier.objects.filter(pk=dossier.pk).update(status_entered_at=friday)
+    dossier.refresh_from_db()
+    dossier.status_entered_at = friday
+    status = wf.status(dossier.version.workflow, "attente_pieces")
+    dossier.timer_due_on = workflow.next_timer_on(dossier, status)
+    dossier.save()
+    assert dossier.timer_due_on == datetime.date(2025, 7, 16)
     tuesday = datetime.datetime(2025, 7, 15, 18, tzinfo=PARIS)  # 1st working day after
     assert workflow.run_due_timers(now=tuesday) == 0
     wednesday = datetime.datetime(2025, 7, 16, 8, tzinfo=PARIS)  # the 2nd

@@ -64,6 +64,11 @@ class Dossier(models.Model):
     answers = models.JSONField(_("réponses"), default=dict, blank=True)
     status = models.CharField(_("statut"), max_length=50, default=DRAFT)
     status_entered_at = models.DateTimeField(_("dans ce statut depuis"), null=True, blank=True)
+    # Kept by the workflow on each status change, so that the periodic tasks read an index
+    # instead of every dossier: the next timer of the status, and when a final status was
+    # reached (closed dossiers have no timer nor implicit decision left).
+    timer_due_on = models.DateField(_("prochain délai"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("clos le"), null=True, blank=True)
     annotations = models.JSONField(_("annotations privées"), default=dict, blank=True)
     service = models.ForeignKey(
         Service,
@@ -115,6 +120,16 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["collectivite", "status"], name="dossier_status_idx"),
             models.Index(fields=["account", "status"], name="dossier_account_idx"),
+            models.Index(
+                fields=["timer_due_on"],
+                name="dossier_timer_idx",
+                condition=models.Q(timer_due_on__isnull=False),
+            ),
+            models.Index(
+                fields=["expected_decision_date"],
+                name="dossier_decision_idx",
+                condition=models.Q(closed_at__isnull=True, expected_decision_date__isnull=False),
+            ),
         ]
         constraints = [
             # Drafts have no reference nor tracking code yet (""), submitted dossiers one each.

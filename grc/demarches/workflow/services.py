@@ -167,11 +167,23 @@ def _enter(
     workflow = dossier.version.workflow
     previous = dossier.status if dossier.is_filed else ""
     now = timezone.now()
+    entered = wf.status(workflow, status_key) or {}
     dossier.status = status_key
     dossier.status_entered_at = now
+    dossier.timer_due_on = next_timer_on(dossier, entered)
+    dossier.closed_at = now if entered.get("terminal") else None
     if data:
         dossier.annotations = {**dossier.annotations, **data}
-    dossier.save(update_fields=["status", "status_entered_at", "annotations", "updated_at"])
+    dossier.save(
+        update_fields=[
+            "status",
+            "status_entered_at",
+            "timer_due_on",
+            "closed_at",
+            "annotations",
+            "updated_at",
+        ]
+    )
     change = StatusChange.objects.create(
         dossier=dossier,
         from_status=previous,
@@ -215,6 +227,11 @@ def enter_initial_status(dossier: Dossier, *, actor: User | None, channel: str) 
 # --- Timers -----------------------------------------------------------------------------------
 
 
+def next_timer_on(dossier: Dossier, status: dict[str, Any]) -> datetime.date | None:
+    """The first day a timer of `status` is due for this dossier (None: no timer)."""
+    return min((timer_due_on(dossier, t) for t in status.get("timers") or []), default=None)
+
+
 def timer_due_on(dossier: Dossier, timer: dict[str, Any]) -> datetime.date:
     entered = paris_date(dossier.status_entered_at)
     if timer["unit"] == "working_days":
@@ -227,25 +244,20 @@ def run_due_timers(*, now: datetime.datetime | None = None) -> int:
     missed run catches up; each move rechecks the status under lock, so nothing runs twice."""
     today = paris_today(now)
     moved = 0
-    candidates = (
-        Dossier.objects.filed()
-        .exclude(status_entered_at=None)
-        .select_related("version")
-        .only("id", "status", "status_entered_at", "version__workflow")
-    )
-    for dossier in candidates.iterator():
-        item = wf.status(dossier.version.workflow, dossier.status)
-        if not item or item.get("terminal"):
-            continue
-        for timer in item.get("timers") or []:
-            if timer_due_on(dossier, timer) > today:
-                continue
+    due = Dossier.objects.filed().filter(timer_due_on__lte=today).select_related("version")
+    for dossier in due.iterator():
+        item = wf.status(dossier.version.workflow, dossier.status) or {}
+        timers = [t for t in item.get("timers") or [] if timer_due_on(dossier, t) <= today]
+        for timer in timers:
             try:
                 apply_transition(dossier, timer["transition"], actor=SYSTEM, channel=Channel.SYSTEM)
             except (ValidationError, PermissionDenied):
-                continue  # moved meanwhile, or the guard says no: nothing to do
+                continue  # moved meanwhile, or a guard says no
             moved += 1
             break
+        else:
+            # Nothing could be taken: do not look at this dossier again until its next move.
+            Dossier.objects.filter(pk=dossier.pk, status=dossier.status).update(timer_due_on=None)
     return moved
 
 
@@ -289,12 +301,18 @@ def run_legal_clock(*, now: datetime.datetime | None = None) -> int:
     rejection: once, whenever and however often this runs."""
     today = paris_today(now)
     # A pending request for pieces counts as answered today: its dossiers' dates move daily.
-    waiting = Dossier.objects.filed().filter(piece_requests__status=PieceRequest.Status.OPEN)
+    waiting = Dossier.objects.filed().filter(
+        closed_at__isnull=True, piece_requests__status=PieceRequest.Status.OPEN
+    )
     for dossier in waiting.select_related("demarche").distinct().iterator():
         refresh_decision_date(dossier, today=today)
     due = (
         Dossier.objects.filed()
-        .filter(implicit_decision__in=["sva", "svr"], expected_decision_date__lte=today)
+        .filter(
+            implicit_decision__in=["sva", "svr"],
+            expected_decision_date__lte=today,
+            closed_at__isnull=True,
+        )
         .exclude(piece_requests__status=PieceRequest.Status.OPEN)
         .select_related("version", "demarche")
     )
