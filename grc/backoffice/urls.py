@@ -1,7 +1,7 @@
 from django.urls import path
 
 from grc.backoffice import views
-from grc.backoffice.demarches import builder
+from grc.backoffice.demarches import builder, workflow
 from grc.backoffice.demarches import views as demarches
 
 app_name = "backoffice"
@@ -33,6 +33,24 @@ urlpatterns = [
         "demarches/<int:demarche_id>/formulaire/apercu/",
         builder.builder_preview,
         name="demarche_builder_preview",
+    ),
+    path(
+        "demarches/<int:demarche_id>/circuit/", workflow.workflow_editor, name="demarche_workflow"
+    ),
+    path(
+        "demarches/<int:demarche_id>/circuit/enregistrer/",
+        workflow.workflow_save,
+        name="demarche_workflow_save",
+    ),
+    path(
+        "demarches/<int:demarche_id>/circuit/reinitialiser/",
+        workflow.workflow_reset,
+        name="demarche_workflow_reset",
+    ),
+    path(
+        "demarches/<int:demarche_id>/circuit/schema/",
+        workflow.workflow_diagram,
+        name="demarche_workflow_diagram",
     ),
     path(
         "demarches/<int:demarche_id>/publier/", demarches.demarche_publish, name="demarche_publish"

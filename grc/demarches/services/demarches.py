@@ -221,6 +221,18 @@ def save_workflow(
     return version, check_workflow(workflow, version.definition)
 
 
+def workflow_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]:
+    """What keeps the version's workflow from being published (a part of
+    publication_problems, for the workflow editor)."""
+    return [
+        *(
+            _("Circuit — %(p)s") % {"p": p}
+            for p in check_workflow(version.workflow, version.definition)
+        ),
+        *_implicit_problems(demarche, version),
+    ]
+
+
 def _implicit_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]:
     """The démarche's SVA/SVR setting and its workflow's implicit decision must agree."""
     implicit = (version.workflow or {}).get("implicit") or {}
@@ -276,11 +288,7 @@ def _contact_problems(demarche: Demarche) -> list[str]:
 
 def publication_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]:
     problems = check_definition(version.definition)
-    problems.extend(
-        _("Circuit — %(p)s") % {"p": p}
-        for p in check_workflow(version.workflow, version.definition)
-    )
-    problems.extend(_implicit_problems(demarche, version))
+    problems.extend(workflow_problems(demarche, version))
     if demarche.collectivite_id is not None and demarche.service_id is not None:
         problems.extend(_contact_problems(demarche))
     if demarche.collectivite_id is not None and demarche.service_id is None:

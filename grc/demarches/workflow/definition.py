@@ -4,8 +4,8 @@ data versioned with the form; the checks that publishing runs; the default workf
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
 
@@ -89,16 +89,7 @@ def transition(workflow: dict[str, Any], key: str) -> dict[str, Any] | None:
 
 
 def transitions_from(workflow: dict[str, Any], status_key: str) -> list[dict[str, Any]]:
-    return [t for t in transitions(workflow) if status_key in (t.get("from") or [])]
-
-
-def all_actions(workflow: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for item in statuses(workflow):
-        for action in item.get("actions") or []:
-            yield f"statut « {item.get('key')} »", action
-    for item in transitions(workflow):
-        for action in item.get("actions") or []:
-            yield f"transition « {item.get('key')} »", action
+    return [t for t in transitions(workflow) if status_key in _list(t.get("from"))]
 
 
 def check_text(source: str) -> list[str]:
@@ -133,7 +124,7 @@ class _Checker:
             return self.errors
         keys = self.check_statuses(items)
         initial = workflow.get("initial")
-        if initial not in keys:
+        if not _among(initial, keys):
             self.errors.append(_("Le statut initial « %(k)s » n'existe pas.") % {"k": initial})
         transition_keys = self.check_transitions(keys)
         self.check_graph(keys, initial)
@@ -143,7 +134,7 @@ class _Checker:
         else:
             for name in ("accept", "reject"):
                 key = implicit.get(name)
-                if key is not None and key not in transition_keys:
+                if key is not None and not _among(key, transition_keys):
                     self.errors.append(
                         _("La transition de décision implicite « %(k)s » n'existe pas.")
                         % {"k": key}
@@ -156,9 +147,20 @@ class _Checker:
                         )
                         % {"k": key}
                     )
-        for where, action in all_actions(workflow):
-            self.check_action(where, action)
+        for item in statuses(workflow):
+            for action in self.listed(f"statut « {item.get('key')} »", item, "actions"):
+                self.check_action(f"statut « {item.get('key')} »", action, fields=())
+        for item in transitions(workflow):
+            own = [f.get("key") for f in _list(item.get("fields")) if isinstance(f, dict)]
+            for action in self.listed(f"transition « {item.get('key')} »", item, "actions"):
+                self.check_action(f"transition « {item.get('key')} »", action, fields=own)
         return self.errors
+
+    def listed(self, where: str, item: dict, name: str) -> list:
+        value = item.get(name)
+        if value is not None and not isinstance(value, list):
+            self.error(where, _("« %(n)s » doit être une liste.") % {"n": name})
+        return _list(value)
 
     def check_statuses(self, items: list[dict]) -> set[str]:
         keys: set[str] = set()
@@ -174,7 +176,7 @@ class _Checker:
             for name in ("label", "citizen_label"):
                 if not isinstance(item.get(name), str) or not item[name].strip():
                     self.error(where, _("le libellé « %(n)s » est vide.") % {"n": name})
-            if item.get("category") not in CATEGORIES:
+            if _text(item.get("category")) not in CATEGORIES:
                 self.error(
                     where, _("catégorie inconnue : « %(c)s ».") % {"c": item.get("category")}
                 )
@@ -207,7 +209,7 @@ class _Checker:
                 _("le délai déclenche la transition « %(t)s », qui n'existe pas.")
                 % {"t": timer.get("transition")},
             )
-        elif status_key not in (target.get("from") or []):
+        elif status_key not in _list(target.get("from")):
             self.error(
                 where,
                 _("la transition « %(t)s » ne part pas de ce statut.") % {"t": target.get("key")},
@@ -237,15 +239,15 @@ class _Checker:
                 self.error(where, _("indiquez au moins un statut de départ."))
                 origins = []
             for origin in origins:
-                if origin not in status_keys:
+                if not _among(origin, status_keys):
                     self.error(
                         where, _("le statut de départ « %(s)s » n'existe pas.") % {"s": origin}
                     )
-            if item.get("to") not in status_keys:
+            if not _among(item.get("to"), status_keys):
                 self.error(
                     where, _("le statut d'arrivée « %(s)s » n'existe pas.") % {"s": item.get("to")}
                 )
-            if item.get("by") not in WHO:
+            if _text(item.get("by")) not in WHO:
                 self.error(
                     where,
                     _("qui peut la déclencher ? « %(w)s » est inconnu.") % {"w": item.get("by")},
@@ -273,7 +275,7 @@ class _Checker:
             self.error(where, _("condition : %(p)s") % {"p": problem})
         if problems:
             return
-        own = {f.get("key") for f in item.get("fields") or [] if isinstance(f, dict)}
+        own = {f.get("key") for f in _list(item.get("fields")) if isinstance(f, dict)}
         for name in sorted(conditions.referenced_fields(guard)):
             spec = self.form_fields.get(name)
             if name in own:
@@ -295,10 +297,10 @@ class _Checker:
         """Every status reachable from the initial one; every non-terminal one with a way out."""
         edges: dict[str, set[str]] = {key: set() for key in status_keys}
         for item in transitions(self.workflow):
-            for origin in item.get("from") or []:
-                if origin in edges and item.get("to") in status_keys:
+            for origin in _list(item.get("from")):
+                if _among(origin, edges) and _among(item.get("to"), status_keys):
                     edges[origin].add(item["to"])
-        seen, todo = set(), [initial] if initial in status_keys else []
+        seen, todo = set(), [initial] if _among(initial, status_keys) else []
         while todo:
             key = todo.pop()
             if key not in seen:
@@ -306,21 +308,21 @@ class _Checker:
                 todo.extend(edges[key] - seen)
         for item in statuses(self.workflow):
             key = item.get("key")
-            if key not in status_keys:
+            if not _among(key, status_keys):
                 continue
             where = _("Statut « %(k)s »") % {"k": key}
-            if initial in status_keys and key not in seen:
+            if _among(initial, status_keys) and key not in seen:
                 self.error(where, _("aucune transition n'y mène depuis le statut initial."))
             if item.get("terminal") is False and not edges.get(key):
                 self.error(where, _("ce statut n'est pas final mais aucune transition n'en part."))
             if item.get("terminal") is True and edges.get(key):
                 self.error(where, _("ce statut est final : aucune transition ne doit en partir."))
 
-    def check_action(self, where: str, action: Any) -> None:
+    def check_action(self, where: str, action: Any, *, fields) -> None:
         if not isinstance(action, dict):
             self.error(where, _("une action doit être un objet JSON."))
             return
-        kind = action.get("type")
+        kind = _text(action.get("type"))
         where = f"{where}, action « {ACTION_TYPES.get(kind, kind)} »"
         if kind not in ACTION_TYPES:
             self.error(where, _("type d'action inconnu."))
@@ -339,6 +341,11 @@ class _Checker:
         if kind == "email":
             if action.get("to") not in EMAIL_TARGETS:
                 self.error(where, _("destinataire inconnu : « %(t)s ».") % {"t": action.get("to")})
+            agents = action.get("agents")
+            if action.get("to") == "agents" and not (
+                isinstance(agents, list) and agents and all(isinstance(a, str) for a in agents)
+            ):
+                self.error(where, _("indiquez les adresses e-mail des agents."))
             if not action.get("subject"):
                 self.error(where, _("l'objet est vide."))
         if kind == "request_pieces":
@@ -351,24 +358,74 @@ class _Checker:
             )
             if not fixed and not isinstance(action.get("items_field"), str):
                 self.error(where, _("indiquez les pièces demandées."))
+            for name in ("items_field", "deadline_field"):
+                if action.get(name) is not None and action[name] not in fields:
+                    self.error(
+                        where,
+                        _("« %(f)s » n'est pas un champ que cette transition fait remplir.")
+                        % {"f": action[name]},
+                    )
             days = action.get("deadline_days")
-            if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+            if days is None and action.get("deadline_field") is None:
+                self.error(where, _("indiquez le délai pour répondre."))
+            elif days is not None and (
+                isinstance(days, bool) or not isinstance(days, int) or days < 1
+            ):
                 self.error(where, _("le délai pour répondre compte au moins un jour."))
         if kind == "document":
-            if action.get("kind") not in DOCUMENT_KINDS:
+            if _text(action.get("kind")) not in DOCUMENT_KINDS:
                 self.error(where, _("type de document inconnu."))
             if not action.get("template") or not action.get("title"):
                 self.error(where, _("le titre et le contenu du document sont obligatoires."))
         if kind == "assign" and not (action.get("service") or action.get("agent")):
             self.error(where, _("indiquez un service ou un agent."))
-        if kind == "set_fields" and not isinstance(action.get("values"), dict):
-            self.error(where, _("indiquez les valeurs à renseigner."))
+        if kind == "set_fields":
+            values = action.get("values")
+            if not isinstance(values, dict) or not values:
+                self.error(where, _("indiquez les valeurs à renseigner."))
+            else:
+                for key, value in values.items():
+                    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+                        self.error(
+                            where, _("identifiant de champ invalide : « %(k)s ».") % {"k": key}
+                        )
+                    if isinstance(value, str):
+                        for problem in check_text(value):
+                            self.error(where, f"{key} : {problem}")
         if kind == "webhook":
-            url = action.get("url")
-            if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-                self.error(where, _("l'adresse du webhook doit commencer par https://."))
+            if not _webhook_url_ok(action.get("url")):
+                self.error(
+                    where,
+                    _(
+                        "l'adresse du webhook doit commencer par https:// "
+                        "(http:// seulement pour une adresse locale)."
+                    ),
+                )
             if not isinstance(action.get("secret"), str) or len(action.get("secret", "")) < 16:
                 self.error(where, _("le secret de signature compte au moins 16 caractères."))
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _among(value: Any, keys) -> bool:
+    """`value in keys` for a document that may hold lists or objects where keys belong."""
+    return isinstance(value, str) and value in keys
+
+
+def _webhook_url_ok(url: Any) -> bool:
+    """https, or plain http to this machine (a receiver running beside the platform)."""
+    if not isinstance(url, str):
+        return False
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1", "::1")
 
 
 def check_workflow(workflow: Any, form: dict[str, Any]) -> list[str]:
