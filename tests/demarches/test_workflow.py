@@ -402,3 +402,80 @@ def test_the_worker_runs_a_transitions_actions_after_commit(tenant_a, citizen, s
         )
     assert ActionRun.objects.get(dossier=dossier).status == "done"
     assert [m["To"] for m in smtp_server.messages] == ["camille@exemple.test"]
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def receiver():
+    """A real HTTP server on this machine that records what it gets and answers as told."""
+    import http.server
+    import socketserver
+
+    received = {"calls": [], "answers": []}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received["calls"].append((self.headers, body))  # case-insensitive
+            status = received["answers"].pop(0) if received["answers"] else 200
+            self.send_response(status)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = socketserver.TCPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    received["url"] = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    yield received
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_webhook_is_signed_retried_on_5xx_and_delivered_once(tenant_a, citizen, receiver):
+    import hashlib
+    import hmac
+
+    dossier = file(tenant_a, citizen)
+    version = dossier.version
+    secret = "un-secret-de-test-assez-long"
+    wf.status(version.workflow, "instruction")["actions"] = [
+        {"type": "webhook", "url": receiver["url"], "secret": secret}
+    ]
+    version.save()
+    change = workflow.apply_transition(dossier, "instruire", actor=tenant_a.agent)
+    receiver["answers"] = [503]
+    with pytest.raises(Exception, match="HTTP 503"):
+        run_status_change_actions(change.pk, attempt=1)
+    run_status_change_actions(change.pk, attempt=2)
+    run_status_change_actions(change.pk, attempt=3)  # nothing left to do
+    assert len(receiver["calls"]) == 2
+    headers, body = receiver["calls"][-1]
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert headers["X-GRC-Signature"] == f"sha256={expected}"
+    run = ActionRun.objects.get(status_change=change)
+    assert headers["X-GRC-Delivery"] == str(run.pk)  # the same on both tries: deduplicable
+    payload = json.loads(body)
+    assert payload["dossier"]["reference"] == dossier.reference
+    assert payload["dossier"]["status"] == "instruction"
+    assert run.status == "done" and run.attempts == 2
+
+
+def test_a_webhook_refusing_with_4xx_fails_without_retry(tenant_a, citizen, receiver):
+    dossier = file(tenant_a, citizen)
+    version = dossier.version
+    wf.status(version.workflow, "instruction")["actions"] = [
+        {"type": "webhook", "url": receiver["url"], "secret": "s" * 20}
+    ]
+    version.save()
+    change = workflow.apply_transition(dossier, "instruire", actor=tenant_a.agent)
+    receiver["answers"] = [403]
+    run_status_change_actions(change.pk, attempt=1)
+    run = ActionRun.objects.get(status_change=change)
+    assert run.status == "failed" and "403" in run.error
+    assert Message.objects.filter(
+        dossier=dossier, direction="note", body__contains="webhook"
+    ).exists()
