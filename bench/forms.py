@@ -522,7 +522,10 @@ def published_demarche(definition: dict[str, Any]):
         postal_code="49000",
     )
     service = Service.objects.create(
-        collectivite=collectivite, name="Accueil", email="accueil@banc-essai.test"
+        collectivite=collectivite,
+        name="Accueil",
+        email="accueil@banc-essai.test",
+        phone="+33241000000",
     )
     demarche = create_demarche(
         actor=None,
@@ -646,7 +649,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     # Every submission went through, with its answers and its two deferred deliveries.
     calls = args.runs + args.warmup
-    filed = Dossier.objects.filter(demarche=demarche, status=Dossier.Status.SUBMITTED)
+    filed = Dossier.objects.filed().filter(demarche=demarche)
     assert filed.count() == calls
     assert filed.first().answers == answers
     jobs = ProcrastinateJob.objects.filter(task_name="demarches.deliver_acknowledgement").count()
@@ -715,6 +718,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=200, help="measured runs (default 200)")
     parser.add_argument("--warmup", type=int, default=5, help="runs not measured (default 5)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"data seed (default {SEED})")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS,
+        help=f"where the figures go (default {RESULTS.relative_to(ROOT)})",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1 or args.warmup < 0:
         parser.error("--runs must be at least 1 and --warmup at least 0")
@@ -734,8 +743,8 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args)
     finally:
         drop_database(old_name)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     report(result)
     return 0
 
