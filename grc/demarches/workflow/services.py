@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from grc.base.audit import record_event
 from grc.base.calendar import add_working_days, paris_date, paris_today
@@ -54,6 +56,13 @@ def _check_actor(who: str, actor: User | None, dossier: Dossier) -> None:
     }
     if who not in allowed or not allowed[who]():
         raise PermissionDenied(refusals.get(who, _("Action impossible.")))
+
+
+def _stored(message: str) -> str:
+    """A sentence kept on a dossier (messages, comments): in the site's language (French),
+    whatever language the agent's browser asked for."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _(message)
 
 
 def _is_citizen_of(actor, dossier: Dossier) -> bool:
@@ -466,7 +475,12 @@ def transfer_to_service(
         direction=Message.Direction.OUT,
         channel=Channel.WEB,
         author=actor,
-        body=_("Votre demande a été transmise au service « %(s)s », compétent pour la traiter.")
+        # Kept on the dossier for everyone who reads it: in the site's language, not the agent's.
+        body=_stored(
+            gettext_noop(
+                "Votre demande a été transmise au service « %(s)s », compétent pour la traiter."
+            )
+        )
         % {"s": service.name},
     )
     record_event(
