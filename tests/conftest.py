@@ -5,10 +5,16 @@ from tests.factories import CollectiviteFactory, MembershipFactory, ServiceFacto
 
 
 def pytest_configure(config):
+    import os
+
     from django.conf import settings
 
     # Hashing demo and test passwords with the production hasher would dominate the run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # One test database per run (xdist workers inherit the variable and add their suffix), so
+    # that two runs on one server never drop each other's database.
+    run = os.environ.setdefault("GRC_TEST_RUN", str(os.getpid()))
+    settings.DATABASES["default"]["TEST"]["NAME"] = f"test_grc_{run}"
 
 
 class Tenant:
