@@ -8,16 +8,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grc.backoffice.demarches import selectors
+from grc.backoffice.demarches.editing import json_body, save_draft
 from grc.backoffice.demarches.forms import DefinitionForm
 from grc.backoffice.demarches.preview import render_page_fields
 from grc.demarches import definition as definitions
@@ -114,49 +113,26 @@ def builder(request, demarche_id):
     return _render_builder(request, demarche)
 
 
-def _json_body(request) -> Any:
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 @login_required
 @require_POST
 def builder_save(request, demarche_id):
     """JSON in ({"definition": …}), JSON out ({"problems": […]}); or the no-JavaScript form."""
     demarche = access_demarche_admin(request.user, demarche_id)
-    if request.content_type == "application/json":
-        payload = _json_body(request)
-        definition = payload.get("definition") if isinstance(payload, dict) else None
-        try:
-            version, problems = services.save_definition(
-                actor=request.user, demarche=demarche, definition=definition
-            )
-        except ValidationError as refusal:
-            return JsonResponse({"saved": False, "problems": refusal.messages}, status=400)
-        return JsonResponse({"saved": True, "version": version.number, "problems": problems})
-    form = DefinitionForm(request.POST)
-    if not form.is_valid():
-        return _render_builder(request, demarche, form=form, status=400)
-    try:
-        version, problems = services.save_definition(
-            actor=request.user, demarche=demarche, definition=form.cleaned_data["definition"]
-        )
-    except ValidationError as refusal:
-        form.add_error("definition", refusal.messages)
-        return _render_builder(request, demarche, form=form, status=400)
-    if problems:
-        messages.warning(
-            request,
-            _("Brouillon enregistré (version %(n)d), avec des points à corriger avant de publier.")
-            % {"n": version.number},
-        )
-    else:
-        messages.success(
-            request, _("Brouillon enregistré (version %(n)d).") % {"n": version.number}
-        )
-    return redirect("backoffice:demarche_builder", demarche.pk)
+    return save_draft(
+        request,
+        demarche,
+        part="definition",
+        form_class=DefinitionForm,
+        store=services.save_definition,
+        # save_definition checks the definition itself: its problems are the answer's.
+        problems=lambda version, problems: {"problems": problems},
+        render_page=lambda form: _render_builder(request, demarche, form=form, status=400),
+        saved_messages=(
+            _("Brouillon enregistré (version %(n)d), avec des points à corriger avant de publier."),
+            _("Brouillon enregistré (version %(n)d)."),
+        ),
+        page="backoffice:demarche_builder",
+    )
 
 
 @login_required
@@ -166,7 +142,7 @@ def builder_preview(request, demarche_id):
     "page": key}), for the builder's frame. GET ?page=key: the saved draft, as a page."""
     demarche = access_demarche_admin(request.user, demarche_id)
     if request.method == "POST":
-        payload = _json_body(request)
+        payload = json_body(request)
         if not isinstance(payload, dict):
             return HttpResponse(_("Le contenu envoyé n'est pas du JSON valide."), status=400)
         definition, page_key = payload.get("definition"), payload.get("page")

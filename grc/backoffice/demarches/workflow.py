@@ -14,7 +14,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grc.backoffice.demarches.builder import CONDITION_OPERATORS
+from grc.backoffice.demarches.editing import save_draft
 from grc.base.models import Service
 from grc.demarches import texts
 from grc.demarches.access import access_demarche_admin
@@ -210,11 +210,10 @@ def workflow_editor(request, demarche_id):
     return _render_editor(request, demarche)
 
 
-def _json_body(request) -> Any:
-    try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return None
+def _saved_problems(demarche: Demarche, version: DemarcheVersion) -> dict[str, list[str]]:
+    """What the editor shows after a save: the circuit's problems, and the others apart."""
+    problems, other_problems = split_problems(demarche, version)
+    return {"problems": problems, "other_problems": other_problems}
 
 
 @login_required
@@ -223,50 +222,23 @@ def workflow_save(request, demarche_id):
     """JSON in ({"workflow": …}), JSON out ({"saved", "version", "problems", "other_problems"});
     or the no-JavaScript form."""
     demarche = access_demarche_admin(request.user, demarche_id)
-    if request.content_type == "application/json":
-        payload = _json_body(request)
-        workflow = payload.get("workflow") if isinstance(payload, dict) else None
-        try:
-            version, _checked = services.save_workflow(
-                actor=request.user, demarche=demarche, workflow=workflow
-            )
-        except ValidationError as refusal:
-            return JsonResponse({"saved": False, "problems": refusal.messages}, status=400)
-        problems, other_problems = split_problems(demarche, version)
-        return JsonResponse(
-            {
-                "saved": True,
-                "version": version.number,
-                "problems": problems,
-                "other_problems": other_problems,
-            }
-        )
-    form = WorkflowForm(request.POST)
-    if not form.is_valid():
-        return _render_editor(request, demarche, form=form, status=400)
-    try:
-        version, _checked = services.save_workflow(
-            actor=request.user, demarche=demarche, workflow=form.cleaned_data["workflow"]
-        )
-    except ValidationError as refusal:
-        form.add_error("workflow", refusal.messages)
-        return _render_editor(request, demarche, form=form, status=400)
-    problems, _others = split_problems(demarche, version)
-    if problems:
-        messages.warning(
-            request,
+    return save_draft(
+        request,
+        demarche,
+        part="workflow",
+        form_class=WorkflowForm,
+        store=services.save_workflow,
+        problems=lambda version, _checked: _saved_problems(demarche, version),
+        render_page=lambda form: _render_editor(request, demarche, form=form, status=400),
+        saved_messages=(
             _(
                 "Circuit enregistré dans le brouillon (version %(n)d), avec des points à "
                 "corriger avant de publier."
-            )
-            % {"n": version.number},
-        )
-    else:
-        messages.success(
-            request,
-            _("Circuit enregistré dans le brouillon (version %(n)d).") % {"n": version.number},
-        )
-    return redirect("backoffice:demarche_workflow", demarche.pk)
+            ),
+            _("Circuit enregistré dans le brouillon (version %(n)d)."),
+        ),
+        page="backoffice:demarche_workflow",
+    )
 
 
 @login_required

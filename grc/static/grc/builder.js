@@ -11,21 +11,26 @@
  *
  * Accessibility: every action is a real <button> named after its field; reordering works with
  * "Monter"/"Descendre" as well as drag and drop; results are announced in the status region.
+ *
+ * What it shares with the workflow editor (elements, inputs, saving, publishing, the model of
+ * conditions) is in backoffice-common.js, loaded before it.
  */
 (function () {
   "use strict";
 
   const root = document.getElementById("builder");
   if (!root) return;
+  const B = window.GrcBackoffice;
+  const { h, isObject, setOptional, shorten, slugify, smallButton, plural } = B;
+  const kit = B.toolkit({ idPrefix: "bld", uidPrefix: "u", focusFallbacks: [":edit"] });
+  const { uid, newId, focusByKey, renderKeepingFocus, textInput, checkboxInput, selectInput } = kit;
   const config = JSON.parse(document.getElementById("builder-config").textContent);
   let definition = JSON.parse(document.getElementById("builder-definition").textContent);
 
-  const KEY_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
   const OPTION_PATTERN = /^[a-z0-9_-]{1,50}$/;
   const TYPES = config.fieldTypes;
   const DISPLAY_ONLY = new Set(config.displayOnly);
   const OPERATORS = config.operators;
-  const ORDER_OPS = ["lt", "lte", "gt", "gte"];
   // Properties that only some types have: dropped when a field changes type.
   const PROPS_BY_TYPE = {
     options: ["choice", "multiple"],
@@ -44,72 +49,45 @@
   const panel = document.getElementById("builder-panel");
   const palette = document.getElementById("builder-palette");
   const paletteTarget = document.getElementById("builder-palette-target");
-  const statusNode = document.getElementById("builder-status");
   const problemsNode = document.getElementById("builder-problems");
   const previewSection = document.getElementById("builder-preview-section");
   const previewFrame = document.getElementById("builder-preview");
   const previewNote = document.getElementById("builder-preview-note");
-  const rawDetails = document.getElementById("builder-raw");
-  const rawForm = document.getElementById("builder-raw-form");
-  const rawTextarea = rawForm ? rawForm.querySelector("textarea") : null;
-  const saveButton = root.querySelector("[data-action=save]");
-  const publishForm = document.getElementById("builder-publish");
-  const autosave = document.getElementById("builder-autosave");
-  const csrfMeta = document.querySelector("meta[name=csrf-token]");
 
   const state = {
     page: null, // the page new fields go to, and the one previewed
     selected: null, // {kind: "page", page} or {kind: "field", field}
-    revision: 0,
-    savedRevision: 0,
     focusAfter: null,
-    leaving: false,
   };
   // Fields whose key still follows their label (new fields, until the key is typed).
   const autoKeyed = new WeakSet();
   const autoValued = new WeakSet();
 
+  const announce = B.announcer(document.getElementById("builder-status"));
+  const draft = B.draftSession({
+    prefix: "builder",
+    root,
+    field: "definition",
+    value: () => definition,
+    urls: config.urls,
+    announce,
+    texts: {
+      notSaved: "Le brouillon n'a pas pu être enregistré",
+      publishQuestion:
+        "Publier ce formulaire ? Les nouveaux dossiers l'utiliseront ; les dossiers déjà déposés gardent leur version.",
+      publishCancelled: "Publication annulée : le brouillon n'a pas pu être enregistré.",
+      published: "Formulaire publié.",
+    },
+    onSaved: showSaved,
+    onSaveRefused: (problems) => showProblems(problems, "Enregistrement refusé"),
+    onPublished: () => showProblems([]),
+    onPublishRefused: (problems) => showProblems(problems, "Publication refusée"),
+  });
+
   // --- Small helpers ---------------------------------------------------------------------------
 
-  const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
   const hasAnswer = (field) => !DISPLAY_ONLY.has(field.type);
-
-  function h(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name.startsWith("on") && typeof value === "function") {
-        node.addEventListener(name.slice(2), value);
-      } else if (name === "className") {
-        node.className = value;
-      } else if (value === true) {
-        node.setAttribute(name, "");
-      } else {
-        node.setAttribute(name, String(value));
-      }
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  }
-
-  const uids = new WeakMap();
-  let uidCounter = 0;
-  function uid(object) {
-    if (!uids.has(object)) uids.set(object, "u" + ++uidCounter);
-    return uids.get(object);
-  }
-  let idCounter = 0;
-  const newId = (prefix) => "bld-" + prefix + "-" + ++idCounter;
-
-  function shorten(text, length) {
-    text = String(text || "")
-      .replace(/\s+/g, " ")
-      .trim();
-    return text.length > length ? text.slice(0, length - 1) + "…" : text;
-  }
+  const setTo = B.setterFor(changed);
 
   function fieldName(field) {
     const text =
@@ -122,17 +100,6 @@
 
   function pageName(page) {
     return shorten(page.title || page.key || "Page " + (definition.pages.indexOf(page) + 1), 60);
-  }
-
-  function slugify(text, fallback, separator) {
-    let slug = String(text || "")
-      .normalize("NFD")
-      .replace(/[\u0300-\u036f]/g, "")
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, separator)
-      .replace(new RegExp("^" + separator + "+|" + separator + "+$", "g"), "");
-    if (!/^[a-z]/.test(slug)) slug = fallback + (slug ? separator + slug : "");
-    return slug.slice(0, 40).replace(new RegExp(separator + "+$"), "");
   }
 
   // --- The definition: walking, finding, keys ---------------------------------------------------
@@ -170,21 +137,10 @@
     return keys;
   }
 
-  function uniqueKey(base, except) {
-    const used = usedKeys(except);
-    if (!used.has(base)) return base;
-    let n = 2;
-    while (used.has(base + "_" + n)) n += 1;
-    return base + "_" + n;
-  }
-
-  function keyProblem(key, owner) {
-    if (!KEY_PATTERN.test(key || "")) {
-      return "Identifiant invalide : lettres minuscules sans accent, chiffres et _, en commençant par une lettre.";
-    }
-    if (usedKeys(owner).has(key)) return "Cet identifiant est déjà utilisé dans le formulaire.";
-    return "";
-  }
+  // Keys are unique in the whole form (pages and fields); `except` is the one being named.
+  const uniqueKey = (base, except) => B.uniqueKey(base, usedKeys(except));
+  const keyProblem = (key, owner) =>
+    B.keyProblem(key, usedKeys(owner), "Cet identifiant est déjà utilisé dans le formulaire.");
 
   function referencedIn(condition, into) {
     if (!isObject(condition)) return into;
@@ -282,7 +238,7 @@
   function newField(type) {
     const label = type === "explanation" ? "" : TYPES[type];
     const field = { key: "", type, label, ...defaultsFor(type) };
-    field.key = uniqueKey(slugify(label || TYPES[type], "champ", "_"));
+    field.key = uniqueKey(slugify(label || TYPES[type], "champ"));
     autoKeyed.add(field);
     return field;
   }
@@ -336,11 +292,9 @@
 
   function moveField(field, delta) {
     const where = locate(field);
-    const target = where.index + delta;
-    if (target < 0 || target >= where.list.length) return;
-    where.list.splice(where.index, 1);
-    where.list.splice(target, 0, field);
-    state.focusAfter = uid(field) + (delta < 0 ? ":up" : ":down");
+    const target = B.moveInList(where.list, where.index, delta);
+    if (target < 0) return;
+    state.focusAfter = B.moveFocusKey(uid(field), delta);
     announce(
       "« " +
         fieldName(field) +
@@ -394,12 +348,9 @@
   }
 
   function movePage(page, delta) {
-    const index = definition.pages.indexOf(page);
-    const target = index + delta;
-    if (target < 0 || target >= definition.pages.length) return;
-    definition.pages.splice(index, 1);
-    definition.pages.splice(target, 0, page);
-    state.focusAfter = uid(page) + (delta < 0 ? ":up" : ":down");
+    const target = B.moveInList(definition.pages, definition.pages.indexOf(page), delta);
+    if (target < 0) return;
+    state.focusAfter = B.moveFocusKey(uid(page), delta);
     announce("Page « " + pageName(page) + " » déplacée en position " + (target + 1) + ".");
     changed();
   }
@@ -461,18 +412,21 @@
 
   // --- Structure ---------------------------------------------------------------------------------
 
-  function actionButton(text, label, focusKey, onClick, disabled) {
+  // "Modifier", "Monter", "Descendre" and "Supprimer" on a page or a field of the structure,
+  // `named` after it ("le champ « Nom »"); `item` is at `index` of `count`.
+  function rowActions(named, item, index, count, actions) {
     return h(
-      "button",
-      {
-        type: "button",
-        className: "small-button",
-        "aria-label": label,
-        "data-focus": focusKey,
-        disabled: Boolean(disabled),
-        onclick: onClick,
-      },
-      text,
+      "div",
+      { className: "row-actions" },
+      smallButton("Modifier", "Modifier " + named, uid(item) + ":edit", actions.edit),
+      B.moveButtons(named, uid(item), index, count, actions.move),
+      smallButton(
+        "Supprimer",
+        "Supprimer " + named,
+        uid(item) + ":remove",
+        actions.remove,
+        actions.cannotRemove,
+      ),
     );
   }
 
@@ -515,33 +469,11 @@
       field.required ? h("span", { className: "badge" }, "obligatoire") : null,
       field.condition ? h("span", { className: "badge badge--condition" }, "conditionnel") : null,
     );
-    const actions = h(
-      "div",
-      { className: "row-actions" },
-      actionButton("Modifier", "Modifier " + what + " « " + name + " »", uid(field) + ":edit", () =>
-        edit({ kind: "field", field }),
-      ),
-      actionButton(
-        "Monter",
-        "Monter " + what + " « " + name + " »",
-        uid(field) + ":up",
-        () => moveField(field, -1),
-        index === 0,
-      ),
-      actionButton(
-        "Descendre",
-        "Descendre " + what + " « " + name + " »",
-        uid(field) + ":down",
-        () => moveField(field, 1),
-        index === list.length - 1,
-      ),
-      actionButton(
-        "Supprimer",
-        "Supprimer " + what + " « " + name + " »",
-        uid(field) + ":remove",
-        () => removeField(field),
-      ),
-    );
+    const actions = rowActions(what + " « " + name + " »", field, index, list.length, {
+      edit: () => edit({ kind: "field", field }),
+      move: (delta) => moveField(field, delta),
+      remove: () => removeField(field),
+    });
     const row = h(
       "li",
       { className: classes.join(" "), draggable: "true", "data-uid": uid(field) },
@@ -646,15 +578,8 @@
       " ",
       choice,
       " ",
-      h(
-        "button",
-        {
-          type: "button",
-          className: "small-button",
-          "data-focus": uid(block) + ":subadd",
-          onclick: () => addField(choice.value, block),
-        },
-        "Ajouter le sous-champ",
+      smallButton("Ajouter le sous-champ", null, uid(block) + ":subadd", () =>
+        addField(choice.value, block),
       ),
     );
   }
@@ -691,76 +616,35 @@
         page.condition
           ? h("span", { className: "badge badge--condition" }, "conditionnelle")
           : null,
-        h(
-          "div",
-          { className: "row-actions" },
-          actionButton("Modifier", "Modifier la page « " + name + " »", uid(page) + ":edit", () =>
-            edit({ kind: "page", page }),
-          ),
-          actionButton(
-            "Monter",
-            "Monter la page « " + name + " »",
-            uid(page) + ":up",
-            () => movePage(page, -1),
-            index === 0,
-          ),
-          actionButton(
-            "Descendre",
-            "Descendre la page « " + name + " »",
-            uid(page) + ":down",
-            () => movePage(page, 1),
-            index === definition.pages.length - 1,
-          ),
-          actionButton(
-            "Supprimer",
-            "Supprimer la page « " + name + " »",
-            uid(page) + ":remove",
-            () => removePage(page),
-            definition.pages.length < 2,
-          ),
-        ),
+        rowActions("la page « " + name + " »", page, index, definition.pages.length, {
+          edit: () => edit({ kind: "page", page }),
+          move: (delta) => movePage(page, delta),
+          remove: () => removePage(page),
+          cannotRemove: definition.pages.length < 2,
+        }),
       ),
       fieldList(page.fields, { page, block: null }),
     );
   }
 
-  function focusKeyOf(node) {
-    const holder = node && node.closest ? node.closest("[data-focus]") : null;
-    return holder ? holder.getAttribute("data-focus") : null;
-  }
-
-  function focusByKey(container, key) {
-    const find = (k) => container.querySelector('[data-focus="' + CSS.escape(k) + '"]');
-    let node = find(key);
-    if (node && node.disabled) {
-      const base = key.slice(0, key.lastIndexOf(":"));
-      const other = key.endsWith(":up") ? ":down" : ":up";
-      node = find(base + other);
-      if (!node || node.disabled) node = find(base + ":edit");
-    }
-    if (node) node.focus();
-    return Boolean(node);
-  }
-
   function renderStructure() {
-    const key =
-      state.focusAfter ||
-      (structureNode.contains(document.activeElement) ? focusKeyOf(document.activeElement) : null);
+    const wanted = state.focusAfter;
     state.focusAfter = null;
-    structureNode.replaceChildren(
-      h("ol", { className: "pages" }, definition.pages.map(pageBox)),
-      h(
-        "button",
-        {
-          type: "button",
-          className: "button-secondary",
-          "data-focus": "add-page",
-          onclick: addPage,
-        },
-        "Ajouter une page",
+    renderKeepingFocus(structureNode, wanted, () =>
+      structureNode.replaceChildren(
+        h("ol", { className: "pages" }, definition.pages.map(pageBox)),
+        h(
+          "button",
+          {
+            type: "button",
+            className: "button-secondary",
+            "data-focus": "add-page",
+            onclick: addPage,
+          },
+          "Ajouter une page",
+        ),
       ),
     );
-    if (key) focusByKey(structureNode, key);
     const page = currentPage();
     const selected =
       state.selected && state.selected.kind === "field" ? locate(state.selected.field) : null;
@@ -770,82 +654,7 @@
     paletteTarget.textContent = text + ".";
   }
 
-  // --- Side panel: inputs ---------------------------------------------------------------------
-
-  function describedBy(...ids) {
-    const list = ids.filter(Boolean);
-    return list.length ? list.join(" ") : null;
-  }
-
-  function textInput(options) {
-    const id = newId("in");
-    const helpId = options.help ? id + "-help" : null;
-    const attrs = Object.assign(
-      {
-        id,
-        "data-focus": options.focus,
-        "aria-describedby": describedBy(helpId, options.describedBy),
-      },
-      options.attrs || {},
-    );
-    const input = options.multiline
-      ? h("textarea", Object.assign({ rows: options.rows || 3 }, attrs))
-      : h("input", Object.assign({ type: options.type || "text" }, attrs));
-    input.value =
-      options.value === undefined || options.value === null ? "" : String(options.value);
-    if (options.onInput) input.addEventListener("input", () => options.onInput(input.value, input));
-    if (options.onChange)
-      input.addEventListener("change", () => options.onChange(input.value, input));
-    const wrapper = h(
-      "div",
-      { className: "form-field" },
-      h("label", { for: id }, options.label),
-      helpId ? h("p", { className: "help", id: helpId }, options.help) : null,
-      input,
-    );
-    wrapper.input = input;
-    return wrapper;
-  }
-
-  function checkboxInput(options) {
-    const id = newId("cb");
-    const input = h("input", {
-      type: "checkbox",
-      id,
-      checked: Boolean(options.checked),
-      "data-focus": options.focus,
-      onchange: () => options.onChange(input.checked),
-    });
-    return h(
-      "div",
-      { className: "form-field form-field--checkbox" },
-      input,
-      " ",
-      h("label", { for: id }, options.label),
-    );
-  }
-
-  function selectInput(options) {
-    const id = newId("sel");
-    const helpId = options.help ? id + "-help" : null;
-    const input = h(
-      "select",
-      { id, "data-focus": options.focus, "aria-describedby": helpId },
-      options.choices.map(([value, label]) => h("option", { value }, label)),
-    );
-    input.value =
-      options.value === undefined || options.value === null ? "" : String(options.value);
-    input.addEventListener("change", () => options.onChange(input.value));
-    const wrapper = h(
-      "div",
-      { className: "form-field" },
-      h("label", { for: id }, options.label),
-      helpId ? h("p", { className: "help", id: helpId }, options.help) : null,
-      input,
-    );
-    wrapper.input = input;
-    return wrapper;
-  }
+  // --- Side panel: inputs (the others are backoffice-common.js's) ------------------------------
 
   function radioGroup(options) {
     const name = newId("radio");
@@ -874,10 +683,45 @@
     );
   }
 
-  function setOptional(object, name, value) {
-    if (value === "" || value === null || value === undefined) delete object[name];
-    else object[name] = value;
+  // --- Side panel: its frame ------------------------------------------------------------------
+
+  // The panel's heading takes the focus when something is chosen for editing.
+  const panelHeading = (text) => h("h2", { id: "builder-panel-title", tabindex: "-1" }, text);
+
+  // At the end of the panel: remove what it edits, or close it.
+  function panelActions(removeText, remove, cannotRemove) {
+    return h(
+      "div",
+      { className: "panel-actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          className: "button-danger",
+          "data-focus": "remove",
+          disabled: cannotRemove,
+          onclick: remove,
+        },
+        removeText,
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          className: "button-secondary",
+          "data-focus": "close",
+          onclick: closePanel,
+        },
+        "Fermer le panneau",
+      ),
+    );
   }
+
+  // The inputs are in a form for their grouping only: it is never sent (Enter must not reload).
+  const panelContent = (heading, parts) => [
+    heading,
+    h("form", { className: "panel-form", onsubmit: (e) => e.preventDefault() }, parts),
+  ];
 
   // --- Side panel: a field -----------------------------------------------------------------------
 
@@ -996,12 +840,8 @@
           option.label = value;
           if (autoValued.has(option)) {
             const taken = new Set(options.filter((o) => o !== option).map((o) => o.value));
-            let base = slugify(value, "option", "_").slice(0, 45);
-            let candidate = base;
-            let n = 2;
-            while (taken.has(candidate)) candidate = base + "_" + n++;
-            option.value = candidate;
-            valueField.input.value = candidate;
+            option.value = B.uniqueKey(slugify(value, "option").slice(0, 45), taken);
+            valueField.input.value = option.value;
             check();
           }
           changed();
@@ -1015,21 +855,14 @@
         h(
           "div",
           { className: "row-actions" },
-          actionButton(
-            "Monter",
-            "Monter l'option « " + name + " »",
-            "opt:" + index + ":up",
-            () => moveOption(field, index, -1),
-            index === 0,
+          B.moveButtons(
+            "l'option « " + name + " »",
+            "opt:" + index,
+            index,
+            options.length,
+            (delta) => moveOption(field, index, delta),
           ),
-          actionButton(
-            "Descendre",
-            "Descendre l'option « " + name + " »",
-            "opt:" + index + ":down",
-            () => moveOption(field, index, 1),
-            index === options.length - 1,
-          ),
-          actionButton(
+          smallButton(
             "Retirer",
             "Retirer l'option « " + name + " »",
             "opt:" + index + ":remove",
@@ -1054,35 +887,25 @@
         "La valeur enregistrée (minuscules, chiffres, _ et -) est ce que gardent le dossier et les conditions.",
       ),
       h("ol", { className: "options" }, rows),
-      h(
-        "button",
-        {
-          type: "button",
-          className: "small-button",
-          "data-focus": "opt:add",
-          onclick: () => {
-            const taken = new Set(options.map((o) => o.value));
-            let n = options.length + 1;
-            while (taken.has("option_" + n)) n += 1;
-            const option = { value: "option_" + n, label: "Option " + n };
-            autoValued.add(option);
-            options.push(option);
-            announce("Option ajoutée.");
-            changed({ panel: true });
-            focusByKey(panel, "opt:" + (options.length - 1) + ":label");
-          },
-        },
-        "Ajouter une option",
-      ),
+      smallButton("Ajouter une option", null, "opt:add", () => {
+        const taken = new Set(options.map((o) => o.value));
+        let n = options.length + 1;
+        while (taken.has("option_" + n)) n += 1;
+        const option = { value: "option_" + n, label: "Option " + n };
+        autoValued.add(option);
+        options.push(option);
+        announce("Option ajoutée.");
+        changed({ panel: true });
+        focusByKey(panel, "opt:" + (options.length - 1) + ":label");
+      }),
     );
   }
 
   function moveOption(field, index, delta) {
     const options = field.options;
-    const target = index + delta;
-    if (target < 0 || target >= options.length) return;
-    const [option] = options.splice(index, 1);
-    options.splice(target, 0, option);
+    const option = options[index];
+    const target = B.moveInList(options, index, delta);
+    if (target < 0) return;
     announce(
       "Option « " +
         (option.label || option.value) +
@@ -1091,7 +914,7 @@
         ".",
     );
     changed({ panel: true });
-    focusByKey(panel, "opt:" + target + (delta < 0 ? ":up" : ":down"));
+    focusByKey(panel, B.moveFocusKey("opt:" + target, delta));
   }
 
   function ruleValue(type, rule, raw) {
@@ -1191,7 +1014,7 @@
         focus: "max_size_mb",
         attrs: { min: 1, max: config.maxFileSizeMb },
         onInput: (raw) => {
-          field.max_size_mb = /^\d+$/.test(raw.trim()) ? parseInt(raw, 10) : raw;
+          field.max_size_mb = B.wholeNumberOr(raw);
           changed();
         },
       }),
@@ -1199,10 +1022,7 @@
         label: "Plusieurs fichiers possibles",
         checked: field.multiple,
         focus: "multiple",
-        onChange: (checked) => {
-          field.multiple = checked;
-          changed();
-        },
+        onChange: setTo(field, "multiple"),
       }),
     );
   }
@@ -1216,7 +1036,7 @@
         focus: name,
         attrs: { min: 0, max: config.maxBlockItems },
         onInput: (raw) => {
-          field[name] = /^\d+$/.test(raw.trim()) ? parseInt(raw, 10) : raw;
+          field[name] = B.wholeNumberOr(raw);
           changed();
         },
       });
@@ -1284,11 +1104,7 @@
   function fieldPanel(field) {
     const where = locate(field);
     const answer = hasAnswer(field);
-    const heading = h(
-      "h2",
-      { id: "builder-panel-title", tabindex: "-1" },
-      "Modifier : " + fieldName(field),
-    );
+    const heading = panelHeading("Modifier : " + fieldName(field));
     const parts = [];
     if (where.block) {
       parts.push(
@@ -1296,15 +1112,8 @@
           "p",
           {},
           "Sous-champ du bloc « " + fieldName(where.block) + " ». ",
-          h(
-            "button",
-            {
-              type: "button",
-              className: "small-button",
-              "data-focus": "back",
-              onclick: () => edit({ kind: "field", field: where.block }),
-            },
-            "Revenir au bloc",
+          smallButton("Revenir au bloc", null, "back", () =>
+            edit({ kind: "field", field: where.block }),
           ),
         ),
       );
@@ -1346,7 +1155,7 @@
           onInput: (value) => {
             field.label = value;
             if (autoKeyed.has(field)) {
-              field.key = uniqueKey(slugify(value, "champ", "_"), field);
+              field.key = uniqueKey(slugify(value, "champ"), field);
               const keyNode = panel.querySelector('[data-focus="key"]');
               if (keyNode) keyNode.value = field.key;
             }
@@ -1375,10 +1184,7 @@
               : "Réponse obligatoire",
           checked: field.required,
           focus: "required",
-          onChange: (checked) => {
-            field.required = checked;
-            changed();
-          },
+          onChange: setTo(field, "required"),
         }),
       );
     }
@@ -1393,10 +1199,7 @@
             ["radio", "Boutons radio (toutes les options visibles)"],
             ["select", "Liste déroulante (nombreuses options)"],
           ],
-          onChange: (value) => {
-            field.widget = value;
-            changed();
-          },
+          onChange: setTo(field, "widget"),
         }),
       );
     }
@@ -1412,43 +1215,13 @@
         false,
       ),
       movePageEditor(field),
-      h(
-        "div",
-        { className: "panel-actions" },
-        h(
-          "button",
-          {
-            type: "button",
-            className: "button-danger",
-            "data-focus": "remove",
-            onclick: () => removeField(field),
-          },
-          "Supprimer ce champ",
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            className: "button-secondary",
-            "data-focus": "close",
-            onclick: closePanel,
-          },
-          "Fermer le panneau",
-        ),
-      ),
+      panelActions("Supprimer ce champ", () => removeField(field)),
     );
-    return [
-      heading,
-      h("form", { className: "panel-form", onsubmit: (e) => e.preventDefault() }, parts),
-    ];
+    return panelContent(heading, parts);
   }
 
   function pagePanel(page) {
-    const heading = h(
-      "h2",
-      { id: "builder-panel-title", tabindex: "-1" },
-      "Modifier la page : " + pageName(page),
-    );
+    const heading = panelHeading("Modifier la page : " + pageName(page));
     const parts = [
       textInput({
         label: "Titre de la page",
@@ -1467,70 +1240,18 @@
         "Condition d'affichage de la page",
         true,
       ),
-      h(
-        "div",
-        { className: "panel-actions" },
-        h(
-          "button",
-          {
-            type: "button",
-            className: "button-danger",
-            "data-focus": "remove",
-            disabled: definition.pages.length < 2,
-            onclick: () => removePage(page),
-          },
-          "Supprimer cette page",
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            className: "button-secondary",
-            "data-focus": "close",
-            onclick: closePanel,
-          },
-          "Fermer le panneau",
-        ),
-      ),
+      panelActions("Supprimer cette page", () => removePage(page), definition.pages.length < 2),
     ];
-    return [
-      heading,
-      h("form", { className: "panel-form", onsubmit: (e) => e.preventDefault() }, parts),
-    ];
+    return panelContent(heading, parts);
   }
 
   // --- Side panel: the condition editor ----------------------------------------------------------
 
-  function isLeaf(condition) {
-    return (
-      isObject(condition) &&
-      Object.prototype.hasOwnProperty.call(OPERATORS, condition.op) &&
-      typeof condition.field === "string"
-    );
-  }
+  // The model of the simple editor ("all / any of these comparisons", anything else as JSON) is
+  // backoffice-common.js's; what is the form's own: the values' types, the controls for values.
 
-  // The editor shows "all / any of these comparisons"; anything else is edited as JSON.
-  function toSimple(condition) {
-    if (condition === null || condition === undefined) return { join: "and", rows: [] };
-    if (isLeaf(condition)) return { join: "and", rows: [condition] };
-    if (
-      isObject(condition) &&
-      (condition.op === "and" || condition.op === "or") &&
-      Array.isArray(condition.conditions) &&
-      condition.conditions.length > 1 &&
-      condition.conditions.every(isLeaf)
-    ) {
-      return { join: condition.op, rows: condition.conditions };
-    }
-    return null;
-  }
-
-  function fromSimple(simple) {
-    if (!simple.rows.length) return null;
-    if (simple.rows.length === 1) return simple.rows[0];
-    return { op: simple.join, conditions: simple.rows };
-  }
-
+  // The value typed for the comparison: numbers for order comparisons, booleans for yes/no,
+  // emails in lowercase (as the answers are kept).
   function typedValue(spec, op, raw) {
     const type = spec ? spec.type : "";
     const text = String(raw);
@@ -1538,10 +1259,10 @@
     if (type === "integer" && /^-?\d+$/.test(text.trim())) return parseInt(text, 10);
     if (type === "decimal") {
       const normal = text.trim().replace(",", ".");
-      if (/^-?\d+(\.\d+)?$/.test(normal)) return ORDER_OPS.includes(op) ? Number(normal) : normal;
+      if (/^-?\d+(\.\d+)?$/.test(normal)) return B.ORDER_OPS.includes(op) ? Number(normal) : normal;
     }
     if (
-      ORDER_OPS.includes(op) &&
+      B.ORDER_OPS.includes(op) &&
       /^-?\d+(\.\d+)?$/.test(text.trim()) &&
       type !== "date" &&
       type !== "datetime" &&
@@ -1553,13 +1274,7 @@
     return text;
   }
 
-  function defaultValue(spec) {
-    if (!spec) return "";
-    if (spec.type === "yesno" || spec.type === "checkbox") return true;
-    if (Array.isArray(spec.options) && spec.options.length) return spec.options[0].value;
-    return "";
-  }
-
+  // A page keeps "condition": null; a field without condition has none.
   function setCondition(owner, isPage, condition) {
     if (isPage) owner.condition = condition;
     else if (condition === null) delete owner.condition;
@@ -1606,19 +1321,7 @@
           ),
         );
       }
-      return textInput({
-        label: "Valeurs (séparées par des virgules)",
-        value: values.join(", "),
-        focus: focus + ":values",
-        onInput: (raw) => {
-          leaf.values = raw
-            .split(",")
-            .map((v) => v.trim())
-            .filter((v) => v !== "")
-            .map((v) => typedValue(spec, "in", v));
-          update(false);
-        },
-      });
+      return kit.conditionValuesInput({ leaf, spec, focus, typedValue, update });
     }
     if (known) {
       const current = leaf.value === undefined ? "" : String(leaf.value);
@@ -1636,172 +1339,98 @@
         },
       });
     }
-    const type = spec && spec.type === "date" ? "date" : "text";
-    return textInput({
-      label: "Valeur",
-      value: leaf.value,
-      type,
-      focus: focus + ":value",
+    return kit.conditionValueInput({
+      leaf,
+      spec,
+      focus,
+      typedValue,
+      update,
       attrs:
         spec && (spec.type === "integer" || spec.type === "decimal")
           ? { inputmode: "decimal" }
           : {},
-      onInput: (raw) => {
-        leaf.value = typedValue(spec, leaf.op, raw);
-        update(false);
-      },
     });
   }
 
   function conditionEditor(owner, candidates, legend, isPage) {
-    const simple = toSimple(owner.condition);
-    const jsonId = newId("json");
-    const jsonError = h("p", { className: "field-warning", id: jsonId + "-error", role: "alert" });
-    const json = h("textarea", {
-      id: jsonId,
+    const simple = B.toSimple(owner.condition, OPERATORS);
+    const json = kit.conditionJson({
+      idKind: "json",
       rows: 6,
-      className: "code",
-      spellcheck: "false",
-      "data-focus": "cond:json",
-      "aria-describedby": jsonId + "-error",
+      focus: "cond",
+      label: "JSON de la condition (vide : toujours affiché)",
+      open: !simple,
+      onApply: (condition) => {
+        setCondition(owner, isPage, condition);
+        announce("Condition appliquée.");
+        changed({ panel: true });
+        focusByKey(panel, "cond:apply");
+      },
     });
-    json.value = owner.condition ? JSON.stringify(owner.condition, null, 2) : "";
+    const showJson = () =>
+      json.show(owner.condition ? JSON.stringify(owner.condition, null, 2) : "");
+    showJson();
     const update = (rerender) => {
-      if (simple) setCondition(owner, isPage, fromSimple(simple));
-      json.value = owner.condition ? JSON.stringify(owner.condition, null, 2) : "";
+      if (simple) setCondition(owner, isPage, B.fromSimple(simple));
+      showJson();
       changed({ panel: rerender });
+    };
+    // A new comparison names the last field before: most often the question just asked.
+    const newLeaf = () => {
+      const spec = candidates[candidates.length - 1];
+      return { op: "equals", field: spec ? spec.key : "", value: B.defaultValue(spec) };
     };
     const body = [h("legend", {}, legend)];
     if (!simple) {
       body.push(
-        h(
-          "p",
-          {},
-          "Cette condition est avancée (imbriquée ou avec « not ») : modifiez-la en JSON ci-dessous.",
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            className: "small-button",
-            "data-focus": "cond:clear",
-            onclick: () => {
-              setCondition(owner, isPage, null);
-              announce("Condition retirée : toujours affiché.");
-              changed({ panel: true });
-            },
-          },
-          "Retirer la condition (toujours afficher)",
-        ),
+        h("p", {}, B.ADVANCED_CONDITION),
+        smallButton("Retirer la condition (toujours afficher)", null, "cond:clear", () => {
+          setCondition(owner, isPage, null);
+          announce("Condition retirée : toujours affiché.");
+          changed({ panel: true });
+        }),
       );
     } else if (!simple.rows.length) {
       body.push(h("p", {}, isPage ? "Page toujours affichée." : "Toujours affiché."));
-      if (candidates.length) {
-        body.push(
-          h(
-            "button",
-            {
-              type: "button",
-              className: "small-button",
-              "data-focus": "cond:add",
-              onclick: () => {
-                const spec = candidates[candidates.length - 1];
-                simple.rows.push({ op: "equals", field: spec.key, value: defaultValue(spec) });
-                update(true);
-                announce("Condition ajoutée : choisissez le champ, la comparaison et la valeur.");
-                focusByKey(panel, "cond:0:field");
-              },
-            },
-            "Afficher seulement si…",
-          ),
-        );
-      } else {
-        body.push(
-          h(
-            "p",
-            { className: "help" },
-            "Aucune question avant : une condition ne peut porter que sur une réponse donnée plus haut dans le formulaire.",
-          ),
-        );
-      }
+      body.push(
+        candidates.length
+          ? smallButton("Afficher seulement si…", null, "cond:add", () => {
+              simple.rows.push(newLeaf());
+              update(true);
+              announce("Condition ajoutée : choisissez le champ, la comparaison et la valeur.");
+              focusByKey(panel, "cond:0:field");
+            })
+          : h(
+              "p",
+              { className: "help" },
+              "Aucune question avant : une condition ne peut porter que sur une réponse donnée plus haut dans le formulaire.",
+            ),
+      );
     } else {
-      if (simple.rows.length > 1) {
-        body.push(
-          selectInput({
-            label: "Afficher quand",
-            value: simple.join,
-            focus: "cond:join",
-            choices: [
-              ["and", "toutes les conditions ci-dessous sont remplies (et)"],
-              ["or", "au moins une condition ci-dessous est remplie (ou)"],
-            ],
-            onChange: (value) => {
-              simple.join = value;
-              update(false);
-            },
-          }),
-        );
-      } else {
-        body.push(h("p", {}, "Afficher seulement si :"));
-      }
+      body.push(
+        simple.rows.length > 1
+          ? kit.conditionJoin(simple, "Afficher quand", "cond", update)
+          : h("p", {}, "Afficher seulement si :"),
+      );
       simple.rows.forEach((leaf, index) => {
         const spec = specOf(leaf.field);
-        const fieldChoices = candidates.map((c) => [c.key, fieldName(c) + " (" + c.key + ")"]);
+        const fields = candidates.map((c) => [c.key, fieldName(c) + " (" + c.key + ")"]);
         if (!candidates.some((c) => c.key === leaf.field)) {
-          fieldChoices.unshift([leaf.field, "« " + leaf.field + " » : introuvable ou placé après"]);
+          fields.unshift([leaf.field, "« " + leaf.field + " » : introuvable ou placé après"]);
         }
         body.push(
-          h(
-            "fieldset",
-            { className: "condition-row" },
-            h("legend", {}, "Condition " + (index + 1)),
-            selectInput({
-              label: "Champ",
-              value: leaf.field,
-              focus: "cond:" + index + ":field",
-              choices: fieldChoices,
-              onChange: (key) => {
-                leaf.field = key;
-                const newSpec = specOf(key);
-                if (leaf.op === "in") leaf.values = [];
-                else if (leaf.op !== "is_empty") leaf.value = defaultValue(newSpec);
-                update(true);
-              },
-            }),
-            selectInput({
-              label: "Comparaison",
-              value: leaf.op,
-              focus: "cond:" + index + ":op",
-              choices: Object.entries(OPERATORS),
-              onChange: (op) => {
-                const previous = leaf.op;
-                leaf.op = op;
-                if (op === "is_empty") {
-                  delete leaf.value;
-                  delete leaf.values;
-                } else if (op === "in") {
-                  leaf.values =
-                    previous !== "is_empty" &&
-                    previous !== "in" &&
-                    leaf.value !== undefined &&
-                    leaf.value !== ""
-                      ? [leaf.value]
-                      : [];
-                  delete leaf.value;
-                } else {
-                  if (!("value" in leaf))
-                    leaf.value =
-                      Array.isArray(leaf.values) && leaf.values.length
-                        ? leaf.values[0]
-                        : defaultValue(spec);
-                  delete leaf.values;
-                  leaf.value = typedValue(spec, op, leaf.value);
-                }
-                update(true);
-              },
-            }),
-            valueControl(leaf, spec, index, update),
-            actionButton(
+          kit.conditionRow({
+            index,
+            leaf,
+            spec,
+            focus: "cond:" + index,
+            fields,
+            operators: OPERATORS,
+            specOf,
+            typedValue,
+            update,
+            value: () => valueControl(leaf, spec, index, update),
+            remove: smallButton(
               "Retirer",
               "Retirer la condition " + (index + 1),
               "cond:" + index + ":remove",
@@ -1813,101 +1442,47 @@
                   focusByKey(panel, "cond:add");
               },
             ),
-          ),
+          }),
         );
       });
-      body.push(
-        candidates.length === 0
-          ? null
-          : h(
-              "button",
-              {
-                type: "button",
-                className: "small-button",
-                "data-focus": "cond:more",
-                onclick: () => {
-                  const spec = candidates[candidates.length - 1];
-                  simple.rows.push({
-                    op: "equals",
-                    field: spec ? spec.key : "",
-                    value: defaultValue(spec),
-                  });
-                  update(true);
-                  announce("Condition " + simple.rows.length + " ajoutée.");
-                  focusByKey(panel, "cond:" + (simple.rows.length - 1) + ":field");
-                },
-              },
-              "Ajouter une condition",
-            ),
-      );
+      if (candidates.length) {
+        body.push(
+          smallButton("Ajouter une condition", null, "cond:more", () => {
+            simple.rows.push(newLeaf());
+            update(true);
+            announce("Condition " + simple.rows.length + " ajoutée.");
+            focusByKey(panel, "cond:" + (simple.rows.length - 1) + ":field");
+          }),
+        );
+      }
     }
-    body.push(
-      h(
-        "details",
-        { className: "condition-json", open: !simple },
-        h("summary", {}, "Condition en JSON (avancé)"),
-        h("label", { for: jsonId }, "JSON de la condition (vide : toujours affiché)"),
-        json,
-        jsonError,
-        h(
-          "button",
-          {
-            type: "button",
-            className: "small-button",
-            "data-focus": "cond:apply",
-            onclick: () => {
-              const text = json.value.trim();
-              let parsed = null;
-              if (text) {
-                try {
-                  parsed = JSON.parse(text);
-                } catch (error) {
-                  jsonError.textContent = "JSON invalide : " + error.message;
-                  return;
-                }
-                if (!isObject(parsed)) {
-                  jsonError.textContent =
-                    'Une condition est un objet JSON, par exemple {"op": "equals", "field": "…", "value": "…"}.';
-                  return;
-                }
-              }
-              jsonError.textContent = "";
-              setCondition(owner, isPage, parsed);
-              announce("Condition appliquée.");
-              changed({ panel: true });
-              focusByKey(panel, "cond:apply");
-            },
-          },
-          "Appliquer le JSON",
-        ),
-      ),
-    );
+    body.push(json.node);
     return h("fieldset", { className: "condition-editor" }, body);
   }
 
   function renderPanel() {
-    const key = panel.contains(document.activeElement) ? focusKeyOf(document.activeElement) : null;
-    const selection = state.selected;
-    const valid =
-      selection &&
-      ((selection.kind === "page" && definition.pages.includes(selection.page)) ||
-        (selection.kind === "field" && locate(selection.field)));
-    if (!valid) {
-      state.selected = null;
+    renderKeepingFocus(panel, null, () => {
+      const selection = state.selected;
+      const valid =
+        selection &&
+        ((selection.kind === "page" && definition.pages.includes(selection.page)) ||
+          (selection.kind === "field" && locate(selection.field)));
+      if (!valid) {
+        state.selected = null;
+        panel.replaceChildren(
+          panelHeading("Modifier"),
+          h(
+            "p",
+            { className: "muted" },
+            "Choisissez « Modifier » sur un champ ou une page pour le modifier ici.",
+          ),
+        );
+        return;
+      }
       panel.replaceChildren(
-        h("h2", { id: "builder-panel-title", tabindex: "-1" }, "Modifier"),
-        h(
-          "p",
-          { className: "muted" },
-          "Choisissez « Modifier » sur un champ ou une page pour le modifier ici.",
-        ),
+        ...(selection.kind === "page" ? pagePanel(selection.page) : fieldPanel(selection.field)),
       );
-      return;
-    }
-    panel.replaceChildren(
-      ...(selection.kind === "page" ? pagePanel(selection.page) : fieldPanel(selection.field)),
-    );
-    if (key) focusByKey(panel, key);
+    });
   }
 
   function focusPanelHeading() {
@@ -1915,117 +1490,28 @@
     if (heading) heading.focus();
   }
 
-  // --- Status, problems, saving, preview, publishing ---------------------------------------------
-
-  let announceTimer = null;
-  function announce(message) {
-    clearTimeout(announceTimer);
-    statusNode.textContent = "";
-    // A new text node after a tick: screen readers announce even a repeated message.
-    announceTimer = setTimeout(() => {
-      statusNode.textContent = message;
-    }, 50);
-  }
-
-  const dirtyNote = h(
-    "span",
-    { className: "dirty-note", hidden: true },
-    "Modifications non enregistrées",
-  );
-
-  function showDirty() {
-    dirtyNote.hidden = state.revision === state.savedRevision;
-  }
+  // --- Problems, after a save, preview (saving and publishing are the draft session's) ---------
 
   function showProblems(problems, title) {
-    const heading = problemsNode.querySelector("h2");
-    const list = problemsNode.querySelector("ul");
-    problemsNode.classList.toggle("problems--none", !problems.length);
-    if (problems.length) {
-      heading.textContent =
-        (title || "À corriger avant de publier") +
-        " (" +
-        problems.length +
-        (problems.length > 1 ? " points)" : " point)");
-    } else {
-      heading.textContent = "Aucun point à corriger : le formulaire peut être publié.";
-    }
-    list.replaceChildren(...problems.map((p) => h("li", {}, p)));
+    const heading = problems.length
+      ? B.countedTitle(title || "À corriger avant de publier", problems)
+      : "Aucun point à corriger : le formulaire peut être publié.";
+    B.showProblemList(problemsNode, problems, heading, !problems.length);
   }
 
-  function post(url, body, accept) {
-    const token = csrfMeta ? csrfMeta.content : "";
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        Accept: accept || "application/json",
-        "X-CSRFToken": token,
-      },
-      body: JSON.stringify(body),
-    });
-  }
-
-  async function readJson(response) {
-    try {
-      return await response.json();
-    } catch (error) {
-      return {};
-    }
-  }
-
-  const time = () => new Date().toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
-
-  async function doSave() {
-    if (state.revision === state.savedRevision) return { saved: true, unchanged: true };
-    const revision = state.revision;
-    try {
-      const response = await post(config.urls.save, { definition });
-      const data = await readJson(response);
-      if (response.ok && data.saved) {
-        state.savedRevision = Math.max(state.savedRevision, revision);
-        showDirty();
-        const problems = data.problems || [];
-        showProblems(problems);
-        announce(
-          "Brouillon enregistré à " +
-            time() +
-            " (version " +
-            data.version +
-            "). " +
-            (problems.length
-              ? problems.length +
-                (problems.length > 1 ? " points" : " point") +
-                " à corriger avant de publier."
-              : "Le formulaire peut être publié."),
-        );
-        return data;
-      }
-      showProblems(data.problems || [], "Enregistrement refusé");
-      announce(
-        "Le brouillon n'a pas pu être enregistré" +
-          (response.status === 404 ? " (page introuvable : reconnectez-vous)." : "."),
-      );
-      return { saved: false };
-    } catch (error) {
-      announce(
-        "Enregistrement impossible : le serveur ne répond pas. Vos modifications restent dans cette page ; réessayez.",
-      );
-      return { saved: false };
-    }
-  }
-
-  let saveChain = Promise.resolve();
-  function save() {
-    saveChain = saveChain.then(doSave, doSave);
-    return saveChain;
-  }
-
-  let autosaveTimer = null;
-  function scheduleAutosave() {
-    clearTimeout(autosaveTimer);
-    if (autosave && autosave.checked) autosaveTimer = setTimeout(save, 1500);
+  function showSaved(data) {
+    const problems = data.problems || [];
+    showProblems(problems);
+    announce(
+      "Brouillon enregistré à " +
+        B.clock() +
+        " (version " +
+        data.version +
+        "). " +
+        (problems.length
+          ? plural(problems.length, "point", "points") + " à corriger avant de publier."
+          : "Le formulaire peut être publié."),
+    );
   }
 
   let previewTimer = null;
@@ -2041,7 +1527,7 @@
     const sequence = ++previewSequence;
     const name = pageName(page);
     try {
-      const response = await post(
+      const response = await B.postJson(
         config.urls.preview,
         { definition, page: page.key, index: definition.pages.indexOf(page) },
         "text/html",
@@ -2066,58 +1552,14 @@
     }
   }
 
-  function syncRaw() {
-    if (rawTextarea && document.activeElement !== rawTextarea) {
-      rawTextarea.value = JSON.stringify(definition, null, 2);
-    }
-  }
-
+  // Every edit ends here: the structure (and the panel when asked) rendered again, the preview
+  // and the draft (dirty note, JSON form, autosave) following.
   function changed(options) {
     const opts = options || {};
-    state.revision += 1;
     renderStructure();
     if (opts.panel) renderPanel();
-    syncRaw();
-    showDirty();
     schedulePreview();
-    scheduleAutosave();
-  }
-
-  async function publish(event) {
-    event.preventDefault();
-    const question =
-      "Publier ce formulaire ? Les nouveaux dossiers l'utiliseront ; les dossiers déjà déposés gardent leur version.";
-    if (!window.confirm(question)) return;
-    clearTimeout(autosaveTimer);
-    const saved = await save();
-    if (!saved || saved.saved === false) {
-      announce("Publication annulée : le brouillon n'a pas pu être enregistré.");
-      return;
-    }
-    try {
-      const response = await post(config.urls.publish, {});
-      const data = await readJson(response);
-      if (response.ok && data.published) {
-        showProblems([]);
-        announce(data.message || "Formulaire publié.");
-        const badge = document.querySelector(".demarche-head .state");
-        if (badge) {
-          badge.textContent = "Publiée";
-          badge.className = "state state--published";
-        }
-      } else {
-        const problems = data.problems || [];
-        showProblems(problems, "Publication refusée");
-        announce(
-          "Publication refusée : " +
-            problems.length +
-            (problems.length > 1 ? " points" : " point") +
-            " à corriger, listés sous la barre d'outils.",
-        );
-      }
-    } catch (error) {
-      announce("Publication impossible : le serveur ne répond pas.");
-    }
+    draft.changed();
   }
 
   // --- Start ------------------------------------------------------------------------------------
@@ -2154,28 +1596,10 @@
   }
   state.page = definition.pages[0];
 
-  saveButton.hidden = false;
-  saveButton.after(dirtyNote);
-  saveButton.addEventListener("click", () => {
-    clearTimeout(autosaveTimer);
-    if (state.revision === state.savedRevision) state.savedRevision = -1; // "Enregistrer" always saves
-    save();
-  });
-  if (autosave) {
-    autosave.closest(".autosave").hidden = false;
-    autosave.addEventListener("change", () => {
-      announce(
-        autosave.checked
-          ? "Enregistrement automatique activé."
-          : "Enregistrement automatique désactivé.",
-      );
-      scheduleAutosave();
-    });
-  }
+  draft.start();
   palette.hidden = false;
   panel.hidden = false;
   previewSection.hidden = false;
-  if (rawDetails && !rawDetails.querySelector(".error-summary")) rawDetails.open = false;
   palette.addEventListener("click", (event) => {
     const button = event.target.closest("[data-add-type]");
     if (button) addField(button.getAttribute("data-add-type"));
@@ -2184,21 +1608,6 @@
     if (event.key === "Escape" && state.selected) {
       event.preventDefault();
       closePanel();
-    }
-  });
-  document.addEventListener("keydown", (event) => {
-    if ((event.ctrlKey || event.metaKey) && event.key === "s") {
-      event.preventDefault();
-      clearTimeout(autosaveTimer);
-      save();
-    }
-  });
-  if (publishForm) publishForm.addEventListener("submit", publish);
-  if (rawForm) rawForm.addEventListener("submit", () => (state.leaving = true));
-  window.addEventListener("beforeunload", (event) => {
-    if (!state.leaving && state.revision !== state.savedRevision) {
-      event.preventDefault();
-      event.returnValue = "";
     }
   });
 

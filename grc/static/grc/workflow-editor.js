@@ -12,6 +12,9 @@
  * Accessibility: every action is a real <button> named after what it acts on; items open and
  * close with a button (aria-expanded); reordering is "Monter"/"Descendre"; results are
  * announced in the status region; the diagram has a text description under it.
+ *
+ * What it shares with the form builder (elements, inputs, saving, publishing, the model of
+ * conditions) is in backoffice-common.js, loaded before it.
  */
 (function () {
   "use strict";
@@ -19,12 +22,16 @@
   const root = document.getElementById("workflow-editor");
   if (!root || !window.GRCWorkflowDiagram) return;
   const Diagram = window.GRCWorkflowDiagram;
+  const B = window.GrcBackoffice;
+  const { h, isObject, setOptional, shorten, slugify, uniqueKey, smallButton, plural } = B;
+  const kit = B.toolkit({ idPrefix: "wf", uidPrefix: "w", focusFallbacks: [":toggle", ":type"] });
+  const { uid, newId, renderKeepingFocus, textInput, checkboxInput } = kit;
+  // A value that none of the choices is (a workflow written as JSON) stays shown, marked unknown.
+  const selectInput = (options) => kit.selectInput(Object.assign({ keepUnknown: true }, options));
   const config = JSON.parse(document.getElementById("workflow-config").textContent);
   const workflow = JSON.parse(document.getElementById("workflow-data").textContent);
 
-  const KEY_PATTERN = /^[a-z][a-z0-9_]{0,49}$/;
   const COLOUR_PATTERN = /^#[0-9a-fA-F]{6}$/;
-  const ORDER_OPS = ["lt", "lte", "gt", "gte"];
   const PALETTE = ["#1d4f91", "#6a4c00", "#a3320b", "#18753c", "#ce0500", "#666666", "#6e445a"];
   const TEXT_PROPS = ["subject", "body", "message", "title", "template"];
   const ACTION_DEFAULTS = {
@@ -40,76 +47,47 @@
   };
 
   const formsNode = document.getElementById("workflow-forms");
-  const statusNode = document.getElementById("workflow-status");
   const problemsNode = document.getElementById("workflow-problems");
   const otherProblemsNode = document.getElementById("workflow-other-problems");
   const svg = document.getElementById("workflow-diagram");
   const diagramHolder = document.getElementById("wf-diagram-holder");
   const descriptionList = document.querySelector("#wf-description ul");
   const zoomButton = document.getElementById("wf-zoom");
-  const rawDetails = document.getElementById("workflow-raw");
-  const rawForm = document.getElementById("workflow-raw-form");
-  const rawTextarea = rawForm ? rawForm.querySelector("textarea") : null;
-  const saveButton = root.querySelector("[data-action=save]");
-  const publishForm = document.getElementById("workflow-publish");
   const resetForm = document.getElementById("workflow-reset");
-  const autosave = document.getElementById("workflow-autosave");
-  const csrfMeta = document.querySelector("meta[name=csrf-token]");
 
-  const state = { revision: 0, savedRevision: 0, leaving: false, focusAfter: null };
+  const state = { focusAfter: null };
   const opened = new Set(); // uids of the statuses and transitions shown open
   const autoKeyed = new WeakSet(); // new items whose key still follows their label
 
+  const announce = B.announcer(document.getElementById("workflow-status"));
+  const draft = B.draftSession({
+    prefix: "workflow",
+    root,
+    field: "workflow",
+    value: () => workflow,
+    urls: config.urls,
+    announce,
+    texts: {
+      notSaved: "Le circuit n'a pas pu être enregistré",
+      publishQuestion:
+        "Publier ce circuit (et le formulaire du brouillon) ? Les nouveaux dossiers le suivront ; les dossiers déjà déposés gardent leur version.",
+      publishCancelled: "Publication annulée : le circuit n'a pas pu être enregistré.",
+      published: "Démarche publiée.",
+    },
+    onSaved: showSaved,
+    // A refused save leaves the other points (form, settings, texts) as they were shown.
+    onSaveRefused: (problems) => showProblems(problems, undefined, "Enregistrement refusé"),
+    // The publication's answer lists all the points: the other points' list is emptied.
+    onPublished: () => showProblems([], []),
+    onPublishRefused: (problems) => showProblems(problems, [], "Publication refusée"),
+  });
+
   // --- Small helpers ---------------------------------------------------------------------------
 
-  const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
-
-  function h(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name.startsWith("on") && typeof value === "function") {
-        node.addEventListener(name.slice(2), value);
-      } else if (name === "className") {
-        node.className = value;
-      } else if (value === true) {
-        node.setAttribute(name, "");
-      } else {
-        node.setAttribute(name, String(value));
-      }
-    }
-    for (const child of children.flat(Infinity)) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  }
-
-  const uids = new WeakMap();
-  let uidCounter = 0;
-  function uid(object) {
-    if (!uids.has(object)) uids.set(object, "w" + ++uidCounter);
-    return uids.get(object);
-  }
-  let idCounter = 0;
-  const newId = (prefix) => "wf-" + prefix + "-" + ++idCounter;
-
-  function shorten(text, length) {
-    text = String(text || "")
-      .replace(/\s+/g, " ")
-      .trim();
-    return text.length > length ? text.slice(0, length - 1) + "…" : text;
-  }
-
-  function slugify(text, fallback) {
-    let slug = String(text || "")
-      .normalize("NFD")
-      .replace(/[\u0300-\u036f]/g, "")
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "_")
-      .replace(/^_+|_+$/g, "");
-    if (!/^[a-z]/.test(slug)) slug = fallback + (slug ? "_" + slug : "");
-    return slug.slice(0, 40).replace(/_+$/, "");
+  // One item of a list in the forms (a timer, a transition's field, an action): a fieldset
+  // named by its legend.
+  function rowItem(className, legend, ...children) {
+    return h("li", { className }, h("fieldset", {}, h("legend", {}, legend), children));
   }
 
   function list(object, name) {
@@ -120,7 +98,6 @@
   const statuses = () => workflow.statuses;
   const transitions = () => workflow.transitions;
   const statusOf = (key) => statuses().find((s) => s.key === key) || null;
-  const transitionOf = (key) => transitions().find((t) => t.key === key) || null;
   const statusName = (s) => shorten(s.label || s.key || "?", 60);
   const transitionName = (t) => shorten(t.label || t.key || "?", 60);
   const nameOfKey = (key) => {
@@ -128,165 +105,18 @@
     return s ? statusName(s) : "« " + key + " » (inconnu)";
   };
 
-  function uniqueKey(base, used) {
-    if (!used.has(base)) return base;
-    let n = 2;
-    while (used.has(base + "_" + n)) n += 1;
-    return base + "_" + n;
-  }
+  // `changes` says what to render again (see changed()).
+  const setTo = B.setterFor(changed);
 
-  // --- Inputs (labels tied to their control, help and warnings described) ----------------------
+  // --- Problems -------------------------------------------------------------------------------
 
-  function describedBy(...ids) {
-    const found = ids.filter(Boolean);
-    return found.length ? found.join(" ") : null;
-  }
-
-  function textInput(options) {
-    const id = newId("in");
-    const helpId = options.help ? id + "-help" : null;
-    const warningId = options.warning !== undefined ? id + "-warning" : null;
-    const attrs = Object.assign(
-      {
-        id,
-        "data-focus": options.focus,
-        "aria-describedby": describedBy(helpId, warningId, options.describedBy),
-        "aria-invalid": options.warning ? "true" : null,
-      },
-      options.attrs || {},
-    );
-    const input = options.multiline
-      ? h("textarea", Object.assign({ rows: options.rows || 4 }, attrs))
-      : h("input", Object.assign({ type: options.type || "text" }, attrs));
-    input.value =
-      options.value === undefined || options.value === null ? "" : String(options.value);
-    const warning = warningId
-      ? h("p", { className: "field-warning", id: warningId }, options.warning || "")
-      : null;
-    if (options.onInput)
-      input.addEventListener("input", () => options.onInput(input.value, input, warning));
-    if (options.onChange)
-      input.addEventListener("change", () => options.onChange(input.value, input, warning));
-    const wrapper = h(
-      "div",
-      { className: "form-field" + (options.className ? " " + options.className : "") },
-      h("label", { for: id }, options.label),
-      helpId ? h("p", { className: "help", id: helpId }, options.help) : null,
-      input,
-      warning,
-    );
-    wrapper.input = input;
-    return wrapper;
-  }
-
-  function checkboxInput(options) {
-    const id = newId("cb");
-    const helpId = options.help ? id + "-help" : null;
-    const input = h("input", {
-      type: "checkbox",
-      id,
-      checked: Boolean(options.checked),
-      "data-focus": options.focus,
-      "aria-describedby": helpId,
-      onchange: () => options.onChange(input.checked),
-    });
-    return h(
-      "div",
-      { className: "form-field form-field--checkbox" },
-      input,
-      " ",
-      h("label", { for: id }, options.label),
-      helpId ? h("p", { className: "help", id: helpId }, options.help) : null,
-    );
-  }
-
-  function selectInput(options) {
-    const id = newId("sel");
-    const helpId = options.help ? id + "-help" : null;
-    const choices = options.choices.slice();
-    const current =
-      options.value === undefined || options.value === null ? "" : String(options.value);
-    if (!choices.some(([value]) => value === current)) {
-      choices.unshift([current, current ? "« " + current + " » (inconnu)" : "— Choisissez —"]);
-    }
-    const input = h(
-      "select",
-      { id, "data-focus": options.focus, "aria-describedby": helpId },
-      choices.map(([value, label]) => h("option", { value }, label)),
-    );
-    input.value = current;
-    input.addEventListener("change", () => options.onChange(input.value));
-    const wrapper = h(
-      "div",
-      { className: "form-field" + (options.className ? " " + options.className : "") },
-      h("label", { for: id }, options.label),
-      helpId ? h("p", { className: "help", id: helpId }, options.help) : null,
-      input,
-    );
-    wrapper.input = input;
-    return wrapper;
-  }
-
-  function smallButton(text, label, focus, onClick, disabled) {
-    return h(
-      "button",
-      {
-        type: "button",
-        className: "small-button",
-        "aria-label": label && label !== text ? label : null,
-        "data-focus": focus,
-        disabled: Boolean(disabled),
-        onclick: onClick,
-      },
-      text,
-    );
-  }
-
-  function focusKeyOf(node) {
-    const holder = node && node.closest ? node.closest("[data-focus]") : null;
-    return holder ? holder.getAttribute("data-focus") : null;
-  }
-
-  function focusByKey(container, key) {
-    const find = (k) => container.querySelector('[data-focus="' + CSS.escape(k) + '"]');
-    let node = find(key);
-    if (node && node.disabled) {
-      const base = key.slice(0, key.lastIndexOf(":"));
-      node = find(base + (key.endsWith(":up") ? ":down" : ":up"));
-      if (!node || node.disabled) node = find(base + ":toggle") || find(base + ":type");
-    }
-    if (node) node.focus();
-    return Boolean(node);
-  }
-
-  // --- Announcements, problems ------------------------------------------------------------------
-
-  let announceTimer = null;
-  function announce(message) {
-    clearTimeout(announceTimer);
-    statusNode.textContent = "";
-    // A new text after a tick: screen readers announce even a repeated message.
-    announceTimer = setTimeout(() => {
-      statusNode.textContent = message;
-    }, 50);
-  }
-
-  const plural = (n, one, many) => n + " " + (n > 1 ? many : one);
-
+  // `others`: the points outside the circuit (form, settings, texts), shown apart; undefined
+  // leaves them as they are.
   function showProblems(problems, others, title) {
-    const heading = problemsNode.querySelector("h2");
-    const listNode = problemsNode.querySelector(":scope > ul");
-    problemsNode.classList.toggle("problems--none", !problems.length && !(others || []).length);
-    if (problems.length) {
-      heading.textContent =
-        (title || "À corriger dans le circuit avant de publier") +
-        " (" +
-        plural(problems.length, "point", "points") +
-        ")";
-    } else {
-      heading.textContent = title ? title : "Aucun point à corriger dans le circuit.";
-    }
-    listNode.replaceChildren(...problems.map((p) => h("li", {}, p)));
+    const heading = problems.length
+      ? B.countedTitle(title || "À corriger dans le circuit avant de publier", problems)
+      : title || "Aucun point à corriger dans le circuit.";
+    B.showProblemList(problemsNode, problems, heading, !problems.length && !(others || []).length);
     if (others !== undefined && otherProblemsNode) {
       otherProblemsNode.hidden = !others.length;
       otherProblemsNode.querySelector("ul").replaceChildren(...others.map((p) => h("li", {}, p)));
@@ -334,13 +164,9 @@
     return count;
   }
 
-  function keyProblem(key, others) {
-    if (!KEY_PATTERN.test(key || "")) {
-      return "Identifiant invalide : lettres minuscules sans accent, chiffres et _, en commençant par une lettre.";
-    }
-    if (others.some((item) => item.key === key)) return "Cet identifiant est déjà pris.";
-    return "";
-  }
+  // Keys are unique among the statuses, and among the transitions.
+  const keyProblem = (key, others) =>
+    B.keyProblem(key, new Set(others.map((item) => item.key)), "Cet identifiant est déjà pris.");
 
   // The key field: the key changes when the field is left (not at each keystroke, so that the
   // references follow the final key only), and the references follow it.
@@ -408,19 +234,8 @@
         ),
       );
     }
-    const moveUp = smallButton(
-      "Monter",
-      "Monter " + noun + " « " + name + " »",
-      uid(item) + ":up",
-      () => move(kind, item, -1),
-      index === 0,
-    );
-    const moveDown = smallButton(
-      "Descendre",
-      "Descendre " + noun + " « " + name + " »",
-      uid(item) + ":down",
-      () => move(kind, item, 1),
-      index === count - 1,
+    const moves = B.moveButtons(noun + " « " + name + " »", uid(item), index, count, (delta) =>
+      move(kind, item, delta),
     );
     const remove = smallButton(
       "Supprimer",
@@ -460,7 +275,7 @@
         h("span", { className: "meta", "data-key-for": uid(item) }, "(" + (item.key || "?") + ")"),
       ),
       kind === "status" ? badges : null,
-      h("span", { className: "row-actions" }, moveUp, moveDown, remove),
+      h("span", { className: "row-actions" }, moves, remove),
       kind === "status" ? null : badges,
     );
   }
@@ -567,28 +382,19 @@
         value: item.category,
         focus: focus("category"),
         choices: Object.entries(config.categories),
-        onChange: (value) => {
-          item.category = value;
-          changed({});
-        },
+        onChange: setTo(item, "category"),
       }),
       checkboxInput({
         label: "Visible par l'usager (dans le suivi de sa demande)",
         checked: item.visible === true,
         focus: focus("visible"),
-        onChange: (checked) => {
-          item.visible = checked;
-          changed({});
-        },
+        onChange: setTo(item, "visible"),
       }),
       checkboxInput({
         label: "Statut final (aucune transition n'en part)",
         checked: item.terminal === true,
         focus: focus("terminal"),
-        onChange: (checked) => {
-          item.terminal = checked;
-          changed({ forms: true });
-        },
+        onChange: setTo(item, "terminal", { forms: true }),
       }),
       h(
         "fieldset",
@@ -640,58 +446,47 @@
       t.key,
       transitionName(t) + (t.by === "system" ? "" : " (n'est pas déclenchée par le système)"),
     ]);
-    return h(
-      "li",
-      { className: "wf-row" },
-      h(
-        "fieldset",
-        {},
-        h("legend", {}, "Délai " + (index + 1)),
-        textInput({
-          label: "Après",
-          type: "number",
-          value: timer.after,
-          focus: focus("after"),
-          attrs: { min: 1, step: 1, inputmode: "numeric" },
-          onInput: (value) => {
-            timer.after = /^\d+$/.test(value.trim()) ? parseInt(value, 10) : value;
-            changed({});
-          },
-        }),
-        selectInput({
-          label: "Unité",
-          value: timer.unit,
-          focus: focus("unit"),
-          choices: Object.entries(config.timerUnits),
-          onChange: (value) => {
-            timer.unit = value;
-            changed({});
-          },
-        }),
-        selectInput({
-          label: "Transition prise",
-          value: timer.transition,
-          focus: focus("transition"),
-          choices,
-          help: leaving.length
-            ? null
-            : "Aucune transition ne part de ce statut : ajoutez-en une, déclenchée par le système.",
-          onChange: (value) => {
-            timer.transition = value;
-            changed({});
-          },
-        }),
-        smallButton(
-          "Retirer",
-          "Retirer le délai " + (index + 1) + " du statut « " + statusName(status) + " »",
-          focus("remove"),
-          () => {
-            status.timers.splice(index, 1);
-            announce("Délai " + (index + 1) + " retiré.");
-            state.focusAfter = uid(status) + ":timer:add";
-            changed({ forms: true });
-          },
-        ),
+    return rowItem(
+      "wf-row",
+      "Délai " + (index + 1),
+      textInput({
+        label: "Après",
+        type: "number",
+        value: timer.after,
+        focus: focus("after"),
+        attrs: { min: 1, step: 1, inputmode: "numeric" },
+        onInput: (value) => {
+          timer.after = B.wholeNumberOr(value);
+          changed({});
+        },
+      }),
+      selectInput({
+        label: "Unité",
+        value: timer.unit,
+        focus: focus("unit"),
+        choices: Object.entries(config.timerUnits),
+        onChange: setTo(timer, "unit"),
+      }),
+      selectInput({
+        label: "Transition prise",
+        value: timer.transition,
+        focus: focus("transition"),
+        choices,
+        help: leaving.length
+          ? null
+          : "Aucune transition ne part de ce statut : ajoutez-en une, déclenchée par le système.",
+        onChange: setTo(timer, "transition"),
+      }),
+      smallButton(
+        "Retirer",
+        "Retirer le délai " + (index + 1) + " du statut « " + statusName(status) + " »",
+        focus("remove"),
+        () => {
+          status.timers.splice(index, 1);
+          announce("Délai " + (index + 1) + " retiré.");
+          state.focusAfter = uid(status) + ":timer:add";
+          changed({ forms: true });
+        },
       ),
     );
   }
@@ -709,14 +504,22 @@
       actions: [],
       timers: [],
     };
-    autoKeyed.add(item);
-    statuses().push(item);
-    opened.add(uid(item));
-    announce(
+    addItem(
+      statuses(),
+      item,
       "Statut « Nouveau statut » ajouté en position " +
-        statuses().length +
+        (statuses().length + 1) +
         ". Donnez-lui un libellé, puis ajoutez les transitions qui y mènent et qui en partent.",
     );
+  }
+
+  // A new status or transition: shown open, its key following its label until one is typed,
+  // the focus on its label.
+  function addItem(items, item, announcement) {
+    autoKeyed.add(item);
+    items.push(item);
+    opened.add(uid(item));
+    announce(announcement);
     state.focusAfter = uid(item) + ":label";
     changed({ forms: true });
   }
@@ -755,14 +558,11 @@
 
   function move(kind, item, step) {
     const items = kind === "status" ? statuses() : transitions();
-    const index = items.indexOf(item);
-    const target = index + step;
-    if (target < 0 || target >= items.length) return;
-    items.splice(index, 1);
-    items.splice(target, 0, item);
+    const target = B.moveInList(items, items.indexOf(item), step);
+    if (target < 0) return;
     const name = kind === "status" ? statusName(item) : transitionName(item);
     announce("« " + name + " » déplacé en position " + (target + 1) + " sur " + items.length + ".");
-    state.focusAfter = uid(item) + (step < 0 ? ":up" : ":down");
+    state.focusAfter = B.moveFocusKey(uid(item), step);
     changed({ forms: true });
   }
 
@@ -835,20 +635,14 @@
         value: item.to,
         focus: focus("to"),
         choices: statusChoices,
-        onChange: (value) => {
-          item.to = value;
-          changed({ heads: true });
-        },
+        onChange: setTo(item, "to", { heads: true }),
       }),
       selectInput({
         label: "Qui peut la déclencher",
         value: item.by,
         focus: focus("by"),
         choices: Object.entries(config.who),
-        onChange: (value) => {
-          item.by = value;
-          changed({ forms: true });
-        },
+        onChange: setTo(item, "by", { forms: true }),
       }),
       selectInput({
         label: "Commentaire",
@@ -856,10 +650,7 @@
         value: item.comment === undefined ? "none" : item.comment,
         focus: focus("comment"),
         choices: Object.entries(config.comment),
-        onChange: (value) => {
-          item.comment = value;
-          changed({});
-        },
+        onChange: setTo(item, "comment"),
       }),
       transitionFieldsEditor(item),
       guardEditor(item),
@@ -883,16 +674,13 @@
       fields: [],
       actions: [],
     };
-    autoKeyed.add(item);
-    transitions().push(item);
-    opened.add(uid(item));
-    announce(
+    addItem(
+      transitions(),
+      item,
       "Transition « Nouvelle transition » ajoutée" +
         (origin ? " de « " + statusName(origin) + " » vers « " + statusName(target) + " »" : "") +
         ". Choisissez son libellé, ses statuts de départ et d'arrivée.",
     );
-    state.focusAfter = uid(item) + ":label";
-    changed({ forms: true });
   }
 
   function removeTransition(item) {
@@ -1003,87 +791,72 @@
     const focus = (name) => uid(field) + ":" + name;
     const name = shorten(field.label || field.key || "?", 40);
     const types = Object.entries(config.fieldTypes);
-    return h(
-      "li",
-      { className: "wf-row" },
-      h(
-        "fieldset",
-        {},
-        h("legend", {}, "Champ " + (index + 1)),
-        textInput({
-          label: "Libellé",
-          value: field.label,
-          focus: focus("label"),
-          onInput: (value) => {
-            field.label = value;
-            changed({});
-          },
-        }),
-        textInput({
-          label: "Identifiant",
-          value: field.key,
-          focus: focus("key"),
-          attrs: { spellcheck: "false", autocomplete: "off" },
-          help: "Le nom de la valeur dans les annotations du dossier et dans les textes (annotations.<identifiant>).",
-          onChange: (value) => {
-            field.key = value.trim();
-            changed({ forms: true });
-          },
-        }),
-        selectInput({
-          label: "Type",
-          value: field.type,
-          focus: focus("type"),
-          choices: types,
-          onChange: (value) => {
-            field.type = value;
-            if (value !== "choice") delete field.options;
-            else if (!Array.isArray(field.options) || !field.options.length)
-              field.options = [
-                { value: "oui", label: "Oui" },
-                { value: "non", label: "Non" },
-              ];
-            delete field.validation;
-            changed({ forms: true });
-          },
-        }),
-        field.type === "choice"
-          ? textInput({
-              label: "Options (une par ligne : valeur = libellé, ou seulement le libellé)",
-              multiline: true,
-              rows: 3,
-              value: optionsText(field),
-              focus: focus("options"),
-              onChange: (value) => {
-                field.options = parseOptions(value);
-                changed({ forms: true });
-              },
-            })
-          : null,
-        checkboxInput({
-          label: "Obligatoire",
-          checked: field.required === true,
-          focus: focus("required"),
-          onChange: (checked) => {
-            field.required = checked;
-            changed({});
-          },
-        }),
-        smallButton(
-          "Retirer",
-          "Retirer le champ « " +
-            name +
-            " » de la transition « " +
-            transitionName(transition) +
-            " »",
-          focus("remove"),
-          () => {
-            transition.fields.splice(index, 1);
-            announce("Champ « " + name + " » retiré.");
-            state.focusAfter = uid(transition) + ":fields:add";
-            changed({ forms: true });
-          },
-        ),
+    return rowItem(
+      "wf-row",
+      "Champ " + (index + 1),
+      textInput({
+        label: "Libellé",
+        value: field.label,
+        focus: focus("label"),
+        onInput: setTo(field, "label"),
+      }),
+      textInput({
+        label: "Identifiant",
+        value: field.key,
+        focus: focus("key"),
+        attrs: { spellcheck: "false", autocomplete: "off" },
+        help: "Le nom de la valeur dans les annotations du dossier et dans les textes (annotations.<identifiant>).",
+        onChange: (value) => {
+          field.key = value.trim();
+          changed({ forms: true });
+        },
+      }),
+      selectInput({
+        label: "Type",
+        value: field.type,
+        focus: focus("type"),
+        choices: types,
+        onChange: (value) => {
+          field.type = value;
+          if (value !== "choice") delete field.options;
+          else if (!Array.isArray(field.options) || !field.options.length)
+            field.options = [
+              { value: "oui", label: "Oui" },
+              { value: "non", label: "Non" },
+            ];
+          delete field.validation;
+          changed({ forms: true });
+        },
+      }),
+      field.type === "choice"
+        ? textInput({
+            label: "Options (une par ligne : valeur = libellé, ou seulement le libellé)",
+            multiline: true,
+            rows: 3,
+            value: optionsText(field),
+            focus: focus("options"),
+            onChange: (value) => {
+              field.options = parseOptions(value);
+              changed({ forms: true });
+            },
+          })
+        : null,
+      checkboxInput({
+        label: "Obligatoire",
+        checked: field.required === true,
+        focus: focus("required"),
+        onChange: setTo(field, "required"),
+      }),
+      smallButton(
+        "Retirer",
+        "Retirer le champ « " + name + " » de la transition « " + transitionName(transition) + " »",
+        focus("remove"),
+        () => {
+          transition.fields.splice(index, 1);
+          announce("Champ « " + name + " » retiré.");
+          state.focusAfter = uid(transition) + ":fields:add";
+          changed({ forms: true });
+        },
       ),
     );
   }
@@ -1103,58 +876,27 @@
     return config.formFields.filter((f) => !ownKeys.has(f.key)).concat(own);
   }
 
-  function isLeaf(condition) {
-    return (
-      isObject(condition) &&
-      Object.prototype.hasOwnProperty.call(config.operators, condition.op) &&
-      typeof condition.field === "string"
-    );
-  }
+  // The model of the simple editor ("all / any of these comparisons", anything else as JSON) is
+  // backoffice-common.js's; what is the guard's own: the values' types, the controls for values.
 
-  function toSimple(condition) {
-    if (condition === null || condition === undefined) return { join: "and", rows: [] };
-    if (isLeaf(condition)) return { join: "and", rows: [condition] };
-    if (
-      isObject(condition) &&
-      (condition.op === "and" || condition.op === "or") &&
-      Array.isArray(condition.conditions) &&
-      condition.conditions.length > 1 &&
-      condition.conditions.every(isLeaf)
-    ) {
-      return { join: condition.op, rows: condition.conditions };
-    }
-    return null;
-  }
-
-  function fromSimple(simple) {
-    if (!simple.rows.length) return null;
-    if (simple.rows.length === 1) return simple.rows[0];
-    return { op: simple.join, conditions: simple.rows };
-  }
-
+  // The value typed for the comparison: numbers for order comparisons and decimals (with a
+  // decimal comma too), booleans for yes/no.
   function typedValue(spec, op, raw) {
     const type = spec ? spec.type : "";
     const text = String(raw);
     if (type === "yesno" || type === "checkbox") return text === "true";
     if (type === "integer" && /^-?\d+$/.test(text.trim())) return parseInt(text, 10);
     if (
-      (type === "decimal" || ORDER_OPS.includes(op)) &&
+      (type === "decimal" || B.ORDER_OPS.includes(op)) &&
       type !== "date" &&
       type !== "datetime" &&
       type !== "text" &&
       /^-?\d+(\.\d+)?$/.test(text.trim().replace(",", "."))
     ) {
       const normal = text.trim().replace(",", ".");
-      return ORDER_OPS.includes(op) ? Number(normal) : normal;
+      return B.ORDER_OPS.includes(op) ? Number(normal) : normal;
     }
     return text;
-  }
-
-  function defaultValue(spec) {
-    if (!spec) return "";
-    if (spec.type === "yesno" || spec.type === "checkbox") return true;
-    if (Array.isArray(spec.options) && spec.options.length) return spec.options[0].value;
-    return "";
   }
 
   function valueControl(leaf, spec, focus, update) {
@@ -1169,20 +911,13 @@
             ]
           : null;
     if (leaf.op === "in") {
-      const values = Array.isArray(leaf.values) ? leaf.values : [];
-      return textInput({
-        label: "Valeurs (séparées par des virgules)",
+      return kit.conditionValuesInput({
+        leaf,
+        spec,
+        focus,
+        typedValue,
+        update,
         help: known ? "Valeurs possibles : " + known.map(([v]) => v).join(", ") + "." : null,
-        value: values.join(", "),
-        focus: focus + ":values",
-        onInput: (raw) => {
-          leaf.values = raw
-            .split(",")
-            .map((v) => v.trim())
-            .filter((v) => v !== "")
-            .map((v) => typedValue(spec, "in", v));
-          update(false);
-        },
       });
     }
     if (known) {
@@ -1197,55 +932,46 @@
         },
       });
     }
-    return textInput({
-      label: "Valeur",
-      value: leaf.value,
-      type: spec && spec.type === "date" ? "date" : "text",
-      focus: focus + ":value",
-      onInput: (raw) => {
-        leaf.value = typedValue(spec, leaf.op, raw);
-        update(false);
-      },
-    });
+    return kit.conditionValueInput({ leaf, spec, focus, typedValue, update });
   }
 
   function guardEditor(item) {
     const base = uid(item) + ":guard";
     const candidates = guardCandidates(item);
     const specOf = (key) => candidates.find((c) => c.key === key) || null;
-    const simple = toSimple(item.guard);
-    const jsonId = newId("guard");
-    const jsonError = h("p", { className: "field-warning", id: jsonId + "-error", role: "alert" });
-    const json = h("textarea", {
-      id: jsonId,
+    const simple = B.toSimple(item.guard, config.operators);
+    const json = kit.conditionJson({
+      idKind: "guard",
       rows: 5,
-      className: "code",
-      spellcheck: "false",
-      "data-focus": base + ":json",
-      "aria-describedby": jsonId + "-error",
+      focus: base,
+      label: "JSON de la condition (vide : toujours possible)",
+      open: !simple,
+      onApply: (condition) => {
+        item.guard = condition;
+        announce("Condition appliquée.");
+        state.focusAfter = base + ":apply";
+        changed({ forms: true });
+      },
     });
-    const showJson = () => {
-      json.value =
-        item.guard === null || item.guard === undefined ? "" : JSON.stringify(item.guard, null, 2);
-    };
+    const showJson = () =>
+      json.show(
+        item.guard === null || item.guard === undefined ? "" : JSON.stringify(item.guard, null, 2),
+      );
     showJson();
     const update = (rerender) => {
-      if (simple) item.guard = fromSimple(simple);
+      if (simple) item.guard = B.fromSimple(simple);
       showJson();
       changed({ forms: rerender });
     };
     const body = [h("legend", {}, "Condition pour pouvoir la déclencher")];
+    // A new comparison names the first candidate: the form's first question.
     const newLeaf = () => {
       const spec = candidates[0];
-      return { op: "equals", field: spec ? spec.key : "", value: defaultValue(spec) };
+      return { op: "equals", field: spec ? spec.key : "", value: B.defaultValue(spec) };
     };
     if (!simple) {
       body.push(
-        h(
-          "p",
-          {},
-          "Cette condition est avancée (imbriquée ou avec « not ») : modifiez-la en JSON ci-dessous.",
-        ),
+        h("p", {}, B.ADVANCED_CONDITION),
         smallButton("Retirer la condition", null, base + ":clear", () => {
           item.guard = null;
           announce("Condition retirée : la transition est toujours possible.");
@@ -1270,80 +996,27 @@
             ),
       );
     } else {
-      if (simple.rows.length > 1) {
-        body.push(
-          selectInput({
-            label: "Possible quand",
-            value: simple.join,
-            focus: base + ":join",
-            choices: [
-              ["and", "toutes les conditions ci-dessous sont remplies (et)"],
-              ["or", "au moins une condition ci-dessous est remplie (ou)"],
-            ],
-            onChange: (value) => {
-              simple.join = value;
-              update(false);
-            },
-          }),
-        );
-      } else {
-        body.push(h("p", {}, "Possible seulement si :"));
-      }
+      body.push(
+        simple.rows.length > 1
+          ? kit.conditionJoin(simple, "Possible quand", base, update)
+          : h("p", {}, "Possible seulement si :"),
+      );
       simple.rows.forEach((leaf, index) => {
         const spec = specOf(leaf.field);
         const focus = base + ":" + index;
-        const choices = candidates.map((c) => [c.key, shorten(c.label, 50) + " (" + c.key + ")"]);
         body.push(
-          h(
-            "fieldset",
-            { className: "condition-row" },
-            h("legend", {}, "Condition " + (index + 1)),
-            selectInput({
-              label: "Champ",
-              value: leaf.field,
-              focus: focus + ":field",
-              choices,
-              onChange: (key) => {
-                leaf.field = key;
-                if (leaf.op === "in") leaf.values = [];
-                else if (leaf.op !== "is_empty") leaf.value = defaultValue(specOf(key));
-                update(true);
-              },
-            }),
-            selectInput({
-              label: "Comparaison",
-              value: leaf.op,
-              focus: focus + ":op",
-              choices: Object.entries(config.operators),
-              onChange: (op) => {
-                const previous = leaf.op;
-                leaf.op = op;
-                if (op === "is_empty") {
-                  delete leaf.value;
-                  delete leaf.values;
-                } else if (op === "in") {
-                  leaf.values =
-                    previous !== "is_empty" &&
-                    previous !== "in" &&
-                    leaf.value !== undefined &&
-                    leaf.value !== ""
-                      ? [leaf.value]
-                      : [];
-                  delete leaf.value;
-                } else {
-                  if (!("value" in leaf))
-                    leaf.value =
-                      Array.isArray(leaf.values) && leaf.values.length
-                        ? leaf.values[0]
-                        : defaultValue(spec);
-                  delete leaf.values;
-                  leaf.value = typedValue(spec, op, leaf.value);
-                }
-                update(true);
-              },
-            }),
-            valueControl(leaf, spec, focus, update),
-            smallButton(
+          kit.conditionRow({
+            index,
+            leaf,
+            spec,
+            focus,
+            fields: candidates.map((c) => [c.key, shorten(c.label, 50) + " (" + c.key + ")"]),
+            operators: config.operators,
+            specOf,
+            typedValue,
+            update,
+            value: () => valueControl(leaf, spec, focus, update),
+            remove: smallButton(
               "Retirer",
               "Retirer la condition " +
                 (index + 1) +
@@ -1360,7 +1033,7 @@
                 update(true);
               },
             ),
-          ),
+          }),
         );
       });
       body.push(
@@ -1372,38 +1045,7 @@
         }),
       );
     }
-    body.push(
-      h(
-        "details",
-        { className: "condition-json", open: !simple },
-        h("summary", {}, "Condition en JSON (avancé)"),
-        h("label", { for: jsonId }, "JSON de la condition (vide : toujours possible)"),
-        json,
-        jsonError,
-        smallButton("Appliquer le JSON", null, base + ":apply", () => {
-          const text = json.value.trim();
-          let parsed = null;
-          if (text) {
-            try {
-              parsed = JSON.parse(text);
-            } catch (error) {
-              jsonError.textContent = "JSON invalide : " + error.message;
-              return;
-            }
-            if (!isObject(parsed)) {
-              jsonError.textContent =
-                'Une condition est un objet JSON, par exemple {"op": "equals", "field": "…", "value": "…"}.';
-              return;
-            }
-          }
-          jsonError.textContent = "";
-          item.guard = parsed;
-          announce("Condition appliquée.");
-          state.focusAfter = base + ":apply";
-          changed({ forms: true });
-        }),
-      ),
-    );
+    body.push(json.node);
     return h("fieldset", { className: "condition-editor" }, body);
   }
 
@@ -1439,11 +1081,6 @@
     );
   }
 
-  function setOptional(object, name, value) {
-    if (value === "" || value === null || value === undefined) delete object[name];
-    else object[name] = value;
-  }
-
   function textProp(action, name, label, options) {
     const opts = options || {};
     return textInput({
@@ -1468,6 +1105,21 @@
       .split("\n")
       .map((l) => l.trim())
       .filter(Boolean);
+  }
+
+  // A list of texts (addresses, pieces), one per line.
+  function linesInput(action, name, label) {
+    return textInput({
+      label,
+      multiline: true,
+      rows: 3,
+      value: (Array.isArray(action[name]) ? action[name] : []).join("\n"),
+      focus: uid(action) + ":" + name,
+      onInput: (value) => {
+        action[name] = linesOf(value);
+        changed({});
+      },
+    });
   }
 
   function randomSecret() {
@@ -1504,17 +1156,7 @@
             },
           }),
           action.to === "agents"
-            ? textInput({
-                label: "Adresses e-mail des agents (une par ligne)",
-                multiline: true,
-                rows: 3,
-                value: (Array.isArray(action.agents) ? action.agents : []).join("\n"),
-                focus: focus("agents"),
-                onInput: (value) => {
-                  action.agents = linesOf(value);
-                  changed({});
-                },
-              })
+            ? linesInput(action, "agents", "Adresses e-mail des agents (une par ligne)")
             : null,
           textProp(action, "subject", "Objet"),
           textProp(action, "body", "Texte du message", { multiline: true, rows: 8 }),
@@ -1591,22 +1233,9 @@
                 value: action.items_field,
                 focus: focus("items_field"),
                 choices: fieldChoices(["textarea", "text"]).slice(1),
-                onChange: (value) => {
-                  action.items_field = value;
-                  changed({});
-                },
+                onChange: setTo(action, "items_field"),
               })
-            : textInput({
-                label: "Liste des pièces (une par ligne)",
-                multiline: true,
-                rows: 3,
-                value: (Array.isArray(action.items) ? action.items : []).join("\n"),
-                focus: focus("items"),
-                onInput: (value) => {
-                  action.items = linesOf(value);
-                  changed({});
-                },
-              }),
+            : linesInput(action, "items", "Liste des pièces (une par ligne)"),
           textInput({
             label: "Délai pour répondre (jours)",
             type: "number",
@@ -1617,7 +1246,7 @@
               ? "Utilisé quand l'agent ne remplit pas le champ de délai choisi ci-dessous."
               : null,
             onInput: (value) => {
-              action.deadline_days = /^\d+$/.test(value.trim()) ? parseInt(value, 10) : value;
+              action.deadline_days = B.wholeNumberOr(value);
               changed({});
             },
           }),
@@ -1643,10 +1272,7 @@
             value: action.kind,
             focus: focus("kind"),
             choices: Object.entries(config.documentKinds),
-            onChange: (value) => {
-              action.kind = value;
-              changed({});
-            },
+            onChange: setTo(action, "kind"),
           }),
           textProp(action, "title", "Titre du document"),
           textProp(action, "template", "Contenu du document", { multiline: true, rows: 10 }),
@@ -1751,56 +1377,38 @@
               const named = "l'action " + (index + 1) + " (" + label + ") " + ownerName;
               const props = actionProps(action, owner, kind);
               const hasText = TEXT_PROPS.some((name) => name in action);
-              return h(
-                "li",
-                { className: "wf-row wf-action" },
+              return rowItem(
+                "wf-row wf-action",
+                "Action " + (index + 1) + " : " + label,
                 h(
-                  "fieldset",
-                  {},
-                  h("legend", {}, "Action " + (index + 1) + " : " + label),
-                  h(
-                    "div",
-                    { className: "row-actions" },
-                    smallButton(
-                      "Monter",
-                      "Monter " + named,
-                      uid(action) + ":up",
-                      () => moveAction(owner, action, -1),
-                      index === 0,
-                    ),
-                    smallButton(
-                      "Descendre",
-                      "Descendre " + named,
-                      uid(action) + ":down",
-                      () => moveAction(owner, action, 1),
-                      index === actions.length - 1,
-                    ),
-                    smallButton("Supprimer", "Supprimer " + named, uid(action) + ":remove", () => {
-                      if (!window.confirm("Supprimer " + named + " ?")) return;
-                      actions.splice(index, 1);
-                      announce("Action « " + label + " » supprimée.");
-                      const next = actions[Math.min(index, actions.length - 1)];
-                      state.focusAfter = next ? uid(next) + ":type" : base + ":add";
-                      changed({ forms: true });
-                    }),
+                  "div",
+                  { className: "row-actions" },
+                  B.moveButtons(named, uid(action), index, actions.length, (delta) =>
+                    moveAction(owner, action, delta),
                   ),
-                  selectInput({
-                    label: "Type d'action",
-                    value: action.type,
-                    focus: uid(action) + ":type",
-                    choices: Object.entries(config.actionTypes),
-                    onChange: (type) => {
-                      changeType(action, type);
-                      announce(
-                        "Action " + (index + 1) + " : « " + config.actionTypes[type] + " ».",
-                      );
-                      changed({ forms: true });
-                    },
+                  smallButton("Supprimer", "Supprimer " + named, uid(action) + ":remove", () => {
+                    if (!window.confirm("Supprimer " + named + " ?")) return;
+                    actions.splice(index, 1);
+                    announce("Action « " + label + " » supprimée.");
+                    const next = actions[Math.min(index, actions.length - 1)];
+                    state.focusAfter = next ? uid(next) + ":type" : base + ":add";
+                    changed({ forms: true });
                   }),
-                  hasText
-                    ? h("div", { className: "wf-text-grid" }, h("div", {}, props), variablesBox())
-                    : props,
                 ),
+                selectInput({
+                  label: "Type d'action",
+                  value: action.type,
+                  focus: uid(action) + ":type",
+                  choices: Object.entries(config.actionTypes),
+                  onChange: (type) => {
+                    changeType(action, type);
+                    announce("Action " + (index + 1) + " : « " + config.actionTypes[type] + " ».");
+                    changed({ forms: true });
+                  },
+                }),
+                hasText
+                  ? h("div", { className: "wf-text-grid" }, h("div", {}, props), variablesBox())
+                  : props,
               );
             }),
           )
@@ -1823,13 +1431,10 @@
 
   function moveAction(owner, action, step) {
     const actions = owner.actions;
-    const index = actions.indexOf(action);
-    const target = index + step;
-    if (target < 0 || target >= actions.length) return;
-    actions.splice(index, 1);
-    actions.splice(target, 0, action);
+    const target = B.moveInList(actions, actions.indexOf(action), step);
+    if (target < 0) return;
     announce("Action déplacée en position " + (target + 1) + " sur " + actions.length + ".");
-    state.focusAfter = uid(action) + (step < 0 ? ":up" : ":down");
+    state.focusAfter = B.moveFocusKey(uid(action), step);
     changed({ forms: true });
   }
 
@@ -1844,11 +1449,19 @@
         transitionName(t) + (t.by === "system" ? "" : " (n'est pas déclenchée par le système)"),
       ]),
     ];
-    const setImplicit = (name, value) => {
-      if (!isObject(workflow.implicit)) workflow.implicit = {};
-      setOptional(workflow.implicit, name, value);
-      changed({ forms: true });
-    };
+    // The transition taken for "accept" or "reject" (none: the property is left out).
+    const transitionFor = (name, label) =>
+      selectInput({
+        label,
+        value: implicit[name] || "",
+        focus: "implicit:" + name,
+        choices,
+        onChange: (value) => {
+          if (!isObject(workflow.implicit)) workflow.implicit = {};
+          setOptional(workflow.implicit, name, value);
+          changed({ forms: true });
+        },
+      });
     return h(
       "section",
       { "aria-labelledby": "wf-implicit-title", className: "wf-section" },
@@ -1860,32 +1473,22 @@
           config.implicitDecisionLabel +
           " ». À la date de la décision implicite, le système prend la transition choisie ici (elle doit être déclenchée par le système).",
       ),
-      selectInput({
-        label: "Transition d'acceptation implicite (silence vaut acceptation)",
-        value: implicit.accept || "",
-        focus: "implicit:accept",
-        choices,
-        onChange: (value) => setImplicit("accept", value),
-      }),
-      selectInput({
-        label: "Transition de rejet implicite (silence vaut rejet)",
-        value: implicit.reject || "",
-        focus: "implicit:reject",
-        choices,
-        onChange: (value) => setImplicit("reject", value),
-      }),
+      transitionFor("accept", "Transition d'acceptation implicite (silence vaut acceptation)"),
+      transitionFor("reject", "Transition de rejet implicite (silence vaut rejet)"),
     );
   }
 
   // --- Rendering --------------------------------------------------------------------------------
 
   function renderForms() {
-    const key =
-      state.focusAfter ||
-      (formsNode.contains(document.activeElement) ? focusKeyOf(document.activeElement) : null);
+    const wanted = state.focusAfter;
     state.focusAfter = null;
+    renderKeepingFocus(formsNode, wanted, () => formsNode.replaceChildren(...formsContent()));
+  }
+
+  function formsContent() {
     const initialChoices = statuses().map((s) => [s.key, statusName(s) + " (" + s.key + ")"]);
-    formsNode.replaceChildren(
+    return [
       h(
         "section",
         { "aria-labelledby": "wf-statuses-title", className: "wf-section" },
@@ -1895,10 +1498,7 @@
           value: workflow.initial,
           focus: "initial",
           choices: initialChoices,
-          onChange: (value) => {
-            workflow.initial = value;
-            changed({ forms: true });
-          },
+          onChange: setTo(workflow, "initial", { forms: true }),
         }),
         h("ol", { className: "wf-items" }, statuses().map(statusItem)),
         h(
@@ -1934,8 +1534,7 @@
         ),
       ),
       implicitEditor(),
-    );
-    if (key) focusByKey(formsNode, key);
+    ];
   }
 
   // After typing: the names in the heads of the items, without rebuilding the forms.
@@ -1975,143 +1574,32 @@
     });
   }
 
-  function syncRaw() {
-    if (rawTextarea && document.activeElement !== rawTextarea) {
-      rawTextarea.value = JSON.stringify(workflow, null, 2);
-    }
-  }
-
-  const dirtyNote = h(
-    "span",
-    { className: "dirty-note", hidden: true },
-    "Modifications non enregistrées",
-  );
-  function showDirty() {
-    dirtyNote.hidden = state.revision === state.savedRevision;
-  }
-
   // Every edit ends here: forms rebuilt when their structure changed, the heads otherwise;
-  // the diagram, the JSON and the autosave always.
+  // the diagram and the draft (dirty note, JSON form, autosave) always.
   function changed(options) {
     const opts = options || {};
-    state.revision += 1;
     if (opts.forms) renderForms();
     else refreshHeads();
     redraw();
-    syncRaw();
-    showDirty();
-    scheduleAutosave();
+    draft.changed();
   }
 
-  // --- Saving and publishing --------------------------------------------------------------------
+  // --- After a save (saving and publishing themselves are the draft session's) -----------------
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        Accept: "application/json",
-        "X-CSRFToken": csrfMeta ? csrfMeta.content : "",
-      },
-      body: JSON.stringify(body),
-    });
-  }
-
-  async function readJson(response) {
-    try {
-      return await response.json();
-    } catch (error) {
-      return {};
-    }
-  }
-
-  const time = () => new Date().toLocaleTimeString("fr-FR", { hour: "2-digit", minute: "2-digit" });
-
-  async function doSave() {
-    if (state.revision === state.savedRevision) return { saved: true, unchanged: true };
-    const revision = state.revision;
-    try {
-      const response = await post(config.urls.save, { workflow });
-      const data = await readJson(response);
-      if (response.ok && data.saved) {
-        state.savedRevision = Math.max(state.savedRevision, revision);
-        showDirty();
-        const problems = data.problems || [];
-        showProblems(problems, data.other_problems || []);
-        announce(
-          "Circuit enregistré à " +
-            time() +
-            " (brouillon, version " +
-            data.version +
-            "). " +
-            (problems.length
-              ? plural(problems.length, "point", "points") +
-                " à corriger dans le circuit avant de publier."
-              : "Aucun point à corriger dans le circuit."),
-        );
-        return data;
-      }
-      showProblems(data.problems || [], undefined, "Enregistrement refusé");
-      announce(
-        "Le circuit n'a pas pu être enregistré" +
-          (response.status === 404 ? " (page introuvable : reconnectez-vous)." : "."),
-      );
-      return { saved: false };
-    } catch (error) {
-      announce(
-        "Enregistrement impossible : le serveur ne répond pas. Vos modifications restent dans cette page ; réessayez.",
-      );
-      return { saved: false };
-    }
-  }
-
-  let saveChain = Promise.resolve();
-  function save() {
-    saveChain = saveChain.then(doSave, doSave);
-    return saveChain;
-  }
-
-  let autosaveTimer = null;
-  function scheduleAutosave() {
-    clearTimeout(autosaveTimer);
-    if (autosave && autosave.checked) autosaveTimer = setTimeout(save, 1500);
-  }
-
-  async function publish(event) {
-    event.preventDefault();
-    const question =
-      "Publier ce circuit (et le formulaire du brouillon) ? Les nouveaux dossiers le suivront ; les dossiers déjà déposés gardent leur version.";
-    if (!window.confirm(question)) return;
-    clearTimeout(autosaveTimer);
-    const saved = await save();
-    if (!saved || saved.saved === false) {
-      announce("Publication annulée : le circuit n'a pas pu être enregistré.");
-      return;
-    }
-    try {
-      const response = await post(config.urls.publish, {});
-      const data = await readJson(response);
-      if (response.ok && data.published) {
-        showProblems([], []);
-        announce(data.message || "Démarche publiée.");
-        const badge = document.querySelector(".demarche-head .state");
-        if (badge) {
-          badge.textContent = "Publiée";
-          badge.className = "state state--published";
-        }
-      } else {
-        const problems = data.problems || [];
-        showProblems(problems, [], "Publication refusée");
-        announce(
-          "Publication refusée : " +
-            plural(problems.length, "point", "points") +
-            " à corriger, listés sous la barre d'outils.",
-        );
-      }
-    } catch (error) {
-      announce("Publication impossible : le serveur ne répond pas.");
-    }
+  function showSaved(data) {
+    const problems = data.problems || [];
+    showProblems(problems, data.other_problems || []);
+    announce(
+      "Circuit enregistré à " +
+        B.clock() +
+        " (brouillon, version " +
+        data.version +
+        "). " +
+        (problems.length
+          ? plural(problems.length, "point", "points") +
+            " à corriger dans le circuit avant de publier."
+          : "Aucun point à corriger dans le circuit."),
+    );
   }
 
   // --- Start ------------------------------------------------------------------------------------
@@ -2144,34 +1632,8 @@
     );
     return;
   }
-  if (rawDetails && !rawDetails.querySelector(".error-summary")) rawDetails.open = false;
 
-  saveButton.hidden = false;
-  saveButton.after(dirtyNote);
-  saveButton.addEventListener("click", () => {
-    clearTimeout(autosaveTimer);
-    if (state.revision === state.savedRevision) state.savedRevision = -1; // always saves
-    save();
-  });
-  if (autosave) {
-    autosave.closest(".autosave").hidden = false;
-    autosave.addEventListener("change", () => {
-      announce(
-        autosave.checked
-          ? "Enregistrement automatique activé."
-          : "Enregistrement automatique désactivé.",
-      );
-      scheduleAutosave();
-    });
-  }
-  document.addEventListener("keydown", (event) => {
-    if ((event.ctrlKey || event.metaKey) && event.key === "s") {
-      event.preventDefault();
-      clearTimeout(autosaveTimer);
-      save();
-    }
-  });
-  if (publishForm) publishForm.addEventListener("submit", publish);
+  draft.start();
   if (resetForm) {
     resetForm.addEventListener("submit", (event) => {
       const question =
@@ -2180,18 +1642,11 @@
         event.preventDefault();
         return;
       }
-      clearTimeout(autosaveTimer);
+      draft.cancelAutosave();
       resetForm.append(h("input", { type: "hidden", name: "confirm", value: "yes" }));
-      state.leaving = true;
+      draft.leave();
     });
   }
-  if (rawForm) rawForm.addEventListener("submit", () => (state.leaving = true));
-  window.addEventListener("beforeunload", (event) => {
-    if (!state.leaving && state.revision !== state.savedRevision) {
-      event.preventDefault();
-      event.returnValue = "";
-    }
-  });
 
   renderForms();
   redraw();
