@@ -171,28 +171,51 @@ def draft_version(demarche: Demarche) -> DemarcheVersion:
     )
 
 
-@transaction.atomic
-def save_definition(
-    *, actor: User, demarche: Demarche, definition: dict[str, Any], channel: str = Channel.ADMIN
-) -> tuple[DemarcheVersion, list[str]]:
-    """Keep the form builder's work in the draft version, even while it has errors (they are
-    returned, and block publication only)."""
+def _save_draft_part(
+    *,
+    actor: User,
+    demarche: Demarche,
+    part: str,
+    value: Any,
+    action: str,
+    not_an_object: str,
+    channel: str,
+) -> DemarcheVersion:
+    """Keep an editor's work (the form or the workflow) in the draft version, even while it has
+    errors: they are listed to the editor and block publication only."""
     locked = Demarche.objects.select_for_update().get(pk=demarche.pk)
     _check_admin(actor, locked)
-    if not isinstance(definition, dict):
-        raise ValidationError(_("La définition du formulaire doit être un objet JSON."))
+    if not isinstance(value, dict):
+        raise ValidationError(not_an_object)
     version = draft_version(locked)
-    if version.definition != definition:
-        version.definition = definition
-        version.save(update_fields=["definition", "updated_at"])
+    if getattr(version, part) != value:
+        setattr(version, part, value)
+        version.save(update_fields=[part, "updated_at"])
         record_event(
-            action="demarche.form_saved",
+            action=action,
             obj=locked,
             actor=actor,
             channel=channel,
             collectivite_id=locked.collectivite_id,
             payload={"version": version.number},
         )
+    return version
+
+
+@transaction.atomic
+def save_definition(
+    *, actor: User, demarche: Demarche, definition: dict[str, Any], channel: str = Channel.ADMIN
+) -> tuple[DemarcheVersion, list[str]]:
+    """The form builder's work, and what keeps it from being published."""
+    version = _save_draft_part(
+        actor=actor,
+        demarche=demarche,
+        part="definition",
+        value=definition,
+        action="demarche.form_saved",
+        channel=channel,
+        not_an_object=_("La définition du formulaire doit être un objet JSON."),
+    )
     return version, check_definition(definition)
 
 
@@ -200,24 +223,16 @@ def save_definition(
 def save_workflow(
     *, actor: User, demarche: Demarche, workflow: dict[str, Any], channel: str = Channel.ADMIN
 ) -> tuple[DemarcheVersion, list[str]]:
-    """Keep the workflow editor's work in the draft version, even with errors (they block
-    publication only)."""
-    locked = Demarche.objects.select_for_update().get(pk=demarche.pk)
-    _check_admin(actor, locked)
-    if not isinstance(workflow, dict):
-        raise ValidationError(_("Le circuit de traitement doit être un objet JSON."))
-    version = draft_version(locked)
-    if version.workflow != workflow:
-        version.workflow = workflow
-        version.save(update_fields=["workflow", "updated_at"])
-        record_event(
-            action="demarche.workflow_saved",
-            obj=locked,
-            actor=actor,
-            channel=channel,
-            collectivite_id=locked.collectivite_id,
-            payload={"version": version.number},
-        )
+    """The workflow editor's work, and what keeps it from being published."""
+    version = _save_draft_part(
+        actor=actor,
+        demarche=demarche,
+        part="workflow",
+        value=workflow,
+        action="demarche.workflow_saved",
+        channel=channel,
+        not_an_object=_("Le circuit de traitement doit être un objet JSON."),
+    )
     return version, check_workflow(workflow, version.definition)
 
 
