@@ -134,15 +134,15 @@ def can_change_account(user, account: User) -> bool:
         return True
     collectivite_ids = set(account.memberships.values_list("collectivite_id", flat=True))
     administered = set(administered_collectivites(user).values_list("id", flat=True))
-    return bool(collectivite_ids) and collectivite_ids <= administered
-
-
-def access_account(user, account_id) -> User:
-    try:
-        account = accounts_visible_to(user).get(pk=account_id)
-    except (User.DoesNotExist, ValueError, TypeError):
-        raise NotFound from None
-    return account
+    if not collectivite_ids or not collectivite_ids <= administered:
+        return False
+    # Giving a role to a citizen's account must not hand over their identity: an account that
+    # is also someone's citizen record elsewhere (their dossiers go with it) stays theirs.
+    return (
+        not Usager.objects.filter(account=account)
+        .exclude(collectivite_id__in=administered)
+        .exists()
+    )
 
 
 # --- Citizen records -------------------------------------------------------------------------
@@ -165,14 +165,18 @@ def access_usager(user, usager_id) -> Usager:
         raise NotFound from None
 
 
+def works_in(user, collectivite_id: int) -> bool:
+    """Staff of that collectivité (any role): takes citizens in, keeps their records."""
+    return staff_collectivites(user).filter(id=collectivite_id).exists()
+
+
 def can_change_usager(user, usager: Usager) -> bool:
     """Staff of the record's collectivité (citizens change their own details through their
     account profile, a later issue)."""
-    return staff_collectivites(user).filter(id=usager.collectivite_id).exists()
+    return works_in(user, usager.collectivite_id)
 
 
-def can_create_usager(user, collectivite_id: int) -> bool:
-    return staff_collectivites(user).filter(id=collectivite_id).exists()
+can_create_usager = works_in
 
 
 def duplicates_visible_to(user) -> QuerySet[DuplicateCandidate]:

@@ -33,19 +33,20 @@ def record_event(
     )
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as an event payload keeps it: model instances as ids, files as names."""
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, FieldFile):
         return value.name or ""
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
 def snapshot(data: dict[str, Any]) -> dict[str, Any]:
     """Plain values of `data` for an event's payload (model instances as ids, files as names)."""
-    return {name: _plain(value) for name, value in data.items()}
+    return {name: plain(value) for name, value in data.items()}
 
 
 def apply_changes(instance: models.Model, changes: dict[str, Any]) -> dict[str, list[Any]]:
@@ -53,8 +54,8 @@ def apply_changes(instance: models.Model, changes: dict[str, Any]) -> dict[str, 
     diff: dict[str, list[Any]] = {}
     for name, new in changes.items():
         old = getattr(instance, name)
-        if _plain(old) == _plain(new):
+        if plain(old) == plain(new):
             continue
         setattr(instance, name, new)
-        diff[name] = [_plain(old), _plain(new)]
+        diff[name] = [plain(old), plain(new)]
     return diff

@@ -38,7 +38,7 @@ def can_administer_demarche(user, demarche: Demarche) -> bool:
 
 def can_file_for_others(user, collectivite_id: int) -> bool:
     """Intake on a citizen's behalf (counter, phone, letter): staff of the collectivité."""
-    return base_access.staff_collectivites(user).filter(id=collectivite_id).exists()
+    return base_access.works_in(user, collectivite_id)
 
 
 def works_on_service(user, dossier: Dossier) -> bool:

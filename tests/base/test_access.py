@@ -158,3 +158,31 @@ def test_only_the_platform_changes_a_collectivites_identity(tenant_a):
         )
     with pytest.raises(PermissionDenied):
         collectivites.create_collectivite(actor=tenant_a.admin, data={"name": "Nouvelle"})
+
+
+def test_a_role_given_to_a_citizen_does_not_hand_over_their_account(tenant_a, tenant_b):
+    """Admin A makes a citizen of B an agent of A: A may not then change the account (its
+    e-mail and password would carry the citizen's dossiers in B)."""
+    citizen = UserFactory()
+    UsagerFactory(collectivite=tenant_b.collectivite, account=citizen)
+    accounts.grant_role(
+        actor=tenant_a.admin,
+        user=citizen,
+        collectivite=tenant_a.collectivite,
+        role=Role.AGENT,
+        service=tenant_a.service,
+    )
+    assert not access.can_change_account(tenant_a.admin, citizen)
+    with pytest.raises(access.NotFound):
+        accounts.set_password(actor=tenant_a.admin, user=citizen, password="Pris-en-main-42!")
+    # An agent who is only A's citizen too stays A's to manage.
+    local = UserFactory()
+    UsagerFactory(collectivite=tenant_a.collectivite, account=local)
+    accounts.grant_role(
+        actor=tenant_a.admin,
+        user=local,
+        collectivite=tenant_a.collectivite,
+        role=Role.AGENT,
+        service=tenant_a.service,
+    )
+    assert access.can_change_account(tenant_a.admin, local)

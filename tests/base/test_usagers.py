@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from grc.base.models import Channel, DuplicateCandidate, Event, Usager
 from grc.base.models.address import Address
 from grc.base.services.usagers import find_or_create_usager, update_usager
-from tests.factories import CollectiviteFactory, UsagerFactory
+from tests.factories import CollectiviteFactory, UsagerFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -259,3 +259,61 @@ def test_two_simultaneous_intakes_for_one_person_make_one_record():
     assert sum(match.created for match in results) == 1
     usager = Usager.objects.get(collectivite=commune)
     assert sorted(usager.phones) == [f"+3361234560{i}" for i in range(4)]
+
+
+def test_an_account_finds_its_own_record_first(commune):
+    citizen = UserFactory(email="nouvelle@exemple.test")
+    own = UsagerFactory(collectivite=commune, account=citizen, email="ancienne@exemple.test")
+    match = find_or_create_usager(
+        commune, email=citizen.email, channel=Channel.WEB, account=citizen
+    )
+    assert match.usager == own and not match.created
+
+
+def test_a_phone_alone_never_joins_a_strangers_record_to_an_account(commune):
+    stranger = UsagerFactory(
+        collectivite=commune,
+        phones=["+33612345678"],
+        account=None,
+        email="voisin@exemple.test",
+        birth_date=None,
+    )
+    citizen = UserFactory(email="camille@exemple.test")
+    match = find_or_create_usager(
+        commune,
+        email=citizen.email,
+        phone="06 12 34 56 78",
+        birth_date=BORN,
+        channel=Channel.WEB,
+        account=citizen,
+    )
+    assert match.created and match.usager.account == citizen
+    stranger.refresh_from_db()
+    assert stranger.account is None and stranger.birth_date is None
+
+
+def test_the_account_is_linked_to_the_record_of_its_own_address(commune):
+    known = UsagerFactory(collectivite=commune, email="camille@exemple.test", account=None)
+    citizen = UserFactory(email="camille@exemple.test")
+    match = find_or_create_usager(
+        commune, email=citizen.email, channel=Channel.WEB, account=citizen
+    )
+    assert match.usager == known
+    known.refresh_from_db()
+    assert known.account == citizen
+
+
+def test_differences_kept_for_agents_are_plain_values(commune):
+    other = UserFactory()
+    UsagerFactory(
+        collectivite=commune,
+        email="x@exemple.test",
+        first_name="Marie",
+        account=other,
+        birth_date=None,
+    )
+    find_or_create_usager(
+        commune, email="x@exemple.test", first_name="Maria", birth_date=BORN, channel=Channel.EMAIL
+    )
+    event = Event.objects.get(action="usager.completed")
+    assert event.payload["kept"] == {"first_name": ["Marie", "Maria"]}

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from grc.base import access
-from grc.base.audit import apply_changes, record_event, snapshot
+from grc.base.audit import apply_changes, plain, record_event, snapshot
 from grc.base.models import Channel, Collectivite, DuplicateCandidate, Usager, User
 from grc.base.models.address import Address
 from grc.base.services.errors import deny
@@ -52,15 +52,24 @@ def _lock_identity(collectivite: Collectivite, keys: list[str]) -> None:
             )
 
 
-def _find_exact(collectivite: Collectivite, email: str, phone: str) -> Usager | None:
+def _find_exact(
+    collectivite: Collectivite, email: str, phone: str, account: User | None
+) -> Usager | None:
+    """The record to reuse: the account's own, else an exact e-mail match, else an exact phone
+    match. With an account, a match by phone alone is not reused: a shared or mistyped number
+    must not join a stranger's record to this account (a duplicate candidate is raised)."""
     records = Usager.objects.select_for_update().filter(
         collectivite=collectivite, merged_into__isnull=True
     )
+    if account is not None:
+        found = records.filter(account=account).first()
+        if found:
+            return found
     if email:
         found = records.filter(email=email).order_by("created_at", "id").first()
         if found:
             return found
-    if phone:
+    if phone and account is None:
         return records.filter(phones__contains=[phone]).order_by("created_at", "id").first()
     return None
 
@@ -80,7 +89,7 @@ def _fill_in(usager: Usager, offered: dict[str, Any]) -> tuple[dict, dict]:
         elif current in (None, ""):
             changes[name] = value
         elif current != value:
-            kept[name] = [current, value]
+            kept[name] = [plain(current), plain(value)]
     return changes, kept
 
 
@@ -138,11 +147,16 @@ def find_or_create_usager(
         "birth_date": birth_date,
         "email": clean_email,
         "phones": [clean_phone] if clean_phone else [],
-        "account": account,
     }
-    existing = _find_exact(collectivite, clean_email, clean_phone)
+    existing = _find_exact(collectivite, clean_email, clean_phone, account)
     if existing is not None:
         changes, kept = _fill_in(existing, {**offered, **_address_fields(address)})
+        if (
+            account is not None
+            and existing.account_id is None
+            and existing.email == (account.email)
+        ):
+            changes["account"] = account  # the account holder's own address: their record
         if changes:
             diff = apply_changes(existing, changes)
             _save(existing)
@@ -159,6 +173,7 @@ def find_or_create_usager(
     usager = Usager(
         collectivite=collectivite,
         created_channel=channel,
+        account=account,
         **{k: v for k, v in offered.items() if v is not None},
         **_address_fields(address),
     )
