@@ -32,6 +32,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || test -n "$$GRC_CHROMIUM" || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "Installing Debian's chromium for the browser tests…"; \
+	    apt-get update -q >/dev/null || { echo "apt-get update failed"; exit 1; }; \
 	    apt-get install -y -q chromium >/dev/null || { echo "apt-get install chromium failed"; exit 1; }; \
 	  else \
 	    echo "The browser tests need Chromium: 'sudo apt-get install chromium' (or set GRC_CHROMIUM)."; \

@@ -12,9 +12,8 @@ class GrcAdminSite(AdminSite):
     enable_nav_sidebar = False
 
     def has_permission(self, request):
-        from grc.base import access
-
-        return access.can_use_admin(request.user)
+        # access.can_use_admin, computed once per request (a cached_property on User).
+        return request.user.is_staff
 
 
 class GrcAdminConfig(AdminConfig):

@@ -75,10 +75,17 @@ def development_secret_key(var_dir: Path) -> str:
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
         draft = var_dir / f".secret_key.{os.getpid()}"
-        draft.write_text(secrets.token_urlsafe(50))
-        draft.chmod(0o600)
-        # link() fails if another process got there first: every process then reads one key.
-        with contextlib.suppress(FileExistsError):
-            os.link(draft, path)
-        draft.unlink()
+        # A draft with our pid is a leftover of a crashed process (containers reuse pids).
+        with contextlib.suppress(FileNotFoundError):
+            draft.unlink()
+        # Private from its first byte: created 0o600, never readable by others even briefly.
+        fd = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(50))
+            # link() fails if another process got there first: every process then reads one key.
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            draft.unlink()
     return path.read_text().strip()

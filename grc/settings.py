@@ -21,6 +21,11 @@ else:
     SECRET_KEY = env.str("SECRET_KEY", default="") or development_secret_key(VAR_DIR)
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG=True is refused in production (GRC_ENV=production): it shows settings and "
+        "tracebacks to anyone; unset DEBUG or set GRC_ENV=development"
+    )
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", ".localhost"]
 )

@@ -45,6 +45,13 @@ def test_production_refuses_to_start_without_required_settings(missing):
     assert missing in result.stderr
 
 
+def test_production_refuses_debug():
+    result = grc("check", env={**PRODUCTION, "DEBUG": "true"})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "DEBUG=True" in result.stderr
+    assert grc("check", env={**PRODUCTION, "DEBUG": "false"}).returncode == 0
+
+
 def test_email_url_forms():
     from grc.env import email_settings
 

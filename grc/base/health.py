@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connection
+from django.db.models import Count, Max, Q
 from django.utils import timezone
+
+logger = logging.getLogger(__name__)
 
 
 def database_status() -> dict:
@@ -17,7 +21,9 @@ def database_status() -> dict:
     except DatabaseError as error:
         # Drop the broken connection so that the next probe reconnects.
         connection.close_if_unusable_or_obsolete()
-        return {"ok": False, "error": str(error).strip().splitlines()[0][:200]}
+        # /healthz is public: the error text (host, user, socket path) goes to the log only.
+        logger.warning("Health check: database unreachable: %s", error)
+        return {"ok": False}
     return {"ok": True}
 
 
@@ -27,15 +33,13 @@ def worker_status() -> dict:
 
     limit = timezone.now() - datetime.timedelta(seconds=settings.GRC_WORKER_HEARTBEAT_MAX_AGE)
     try:
-        alive = ProcrastinateWorker.objects.filter(last_heartbeat__gte=limit)
-        count = alive.count()
-        last = (
-            ProcrastinateWorker.objects.order_by("-last_heartbeat")
-            .values_list("last_heartbeat", flat=True)
-            .first()
+        found = ProcrastinateWorker.objects.aggregate(
+            alive=Count("id", filter=Q(last_heartbeat__gte=limit)),
+            last=Max("last_heartbeat"),
         )
     except DatabaseError:
         return {"ok": False, "workers": 0, "last_heartbeat": None}
+    count, last = found["alive"], found["last"]
     return {
         "ok": count > 0,
         "workers": count,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http.request import split_domain_port
 
 from grc.base.models import Collectivite, CollectiviteHost
 
@@ -13,9 +14,11 @@ def active_collectivites() -> QuerySet[Collectivite]:
 
 def collectivite_for_host(host: str) -> Collectivite | None:
     """The active collectivité whose portal answers on `host` (port ignored)."""
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    domain, _port = split_domain_port(host)
+    if not domain:
+        return None
     row = (
-        CollectiviteHost.objects.filter(host=name.lower(), collectivite__is_active=True)
+        CollectiviteHost.objects.filter(host=domain, collectivite__is_active=True)
         .select_related("collectivite")
         .first()
     )

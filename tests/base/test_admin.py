@@ -231,3 +231,95 @@ def test_the_audit_trail_is_read_only_in_the_admin(client_a, tenant_a):
     client_a.post(url(Event, "delete", event.pk), {"post": "yes"})
     event.refresh_from_db()
     assert event.action == "collectivite.updated"
+
+
+def messages_of(response) -> list[str]:
+    from django.contrib.messages import get_messages
+
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_an_admin_cannot_delete_their_own_admin_role(client_a, tenant_a):
+    own = Membership.objects.get(user=tenant_a.admin, role=Role.ADMIN)
+    response = client_a.post(url(Membership, "delete", own.pk), {"post": "yes"}, follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == url(Membership, "changelist")
+    assert any("propre rôle d'administrateur" in m for m in messages_of(response))
+    assert Membership.objects.filter(pk=own.pk, role=Role.ADMIN).exists()
+    assert not Event.objects.filter(action="membership.revoked").exists()
+
+
+def test_the_bulk_delete_keeps_ones_own_admin_role_and_revokes_the_others(client_a, tenant_a):
+    own = Membership.objects.get(user=tenant_a.admin, role=Role.ADMIN)
+    agent = Membership.objects.get(user=tenant_a.agent)
+    response = client_a.post(
+        url(Membership, "changelist"),
+        {"action": "delete_selected", "_selected_action": [own.pk, agent.pk], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert any("propre rôle d'administrateur" in m for m in messages_of(response))
+    assert Membership.objects.filter(pk=own.pk, role=Role.ADMIN).exists()
+    assert not Membership.objects.filter(pk=agent.pk).exists()
+
+
+def test_an_admin_cannot_demote_or_move_their_own_admin_role(tenant_a, tenant_b):
+    from django.core.exceptions import ValidationError
+
+    from grc.base.services import accounts
+
+    own = Membership.objects.get(user=tenant_a.admin, role=Role.ADMIN)
+    with pytest.raises(ValidationError, match="propre rôle d'administrateur"):
+        accounts.update_role(actor=tenant_a.admin, membership=own, changes={"role": Role.AGENT})
+    # Also an admin of B: moving A's admin role into B is refused the same way.
+    accounts.grant_role(
+        actor=None, user=tenant_a.admin, collectivite=tenant_b.collectivite, role=Role.ADMIN
+    )
+    with pytest.raises(ValidationError, match="propre rôle d'administrateur"):
+        accounts.update_role(
+            actor=tenant_a.admin, membership=own, changes={"collectivite": tenant_b.collectivite}
+        )
+    # Saving it unchanged is not a change (and records nothing).
+    accounts.update_role(actor=tenant_a.admin, membership=own, changes={"role": Role.ADMIN})
+    own.refresh_from_db()
+    assert (own.role, own.collectivite) == (Role.ADMIN, tenant_a.collectivite)
+    assert not Event.objects.filter(action="membership.updated").exists()
+
+
+def test_an_admin_cannot_demote_themselves_through_the_change_form(client_a, tenant_a):
+    own = Membership.objects.get(user=tenant_a.admin, role=Role.ADMIN)
+    change = url(Membership, "change", own.pk)
+    page = client_a.get(change)
+    response = client_a.post(change, post_data(page, role=Role.AGENT), follow=True)
+    assert response.status_code == 200
+    assert any("propre rôle d'administrateur" in m for m in messages_of(response))
+    own.refresh_from_db()
+    assert own.role == Role.ADMIN
+
+
+def test_the_platform_admin_may_change_their_own_role(platform_admin, tenant_a):
+    from grc.base.services import accounts
+
+    own = accounts.grant_role(
+        actor=None, user=platform_admin, collectivite=tenant_a.collectivite, role=Role.ADMIN
+    )
+    accounts.update_role(actor=platform_admin, membership=own, changes={"role": Role.AGENT})
+    accounts.revoke_role(actor=platform_admin, membership=own)
+    assert not platform_admin.memberships.exists()
+
+
+@pytest.mark.parametrize("page", ["admin:index", "admin:base_usager_changelist"])
+def test_admin_pages_run_a_fixed_number_of_queries(client_a, tenant_a, page):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client_a.get(reverse(page)).status_code == 200
+        return len(captured)
+
+    UsagerFactory.create_batch(3, collectivite=tenant_a.collectivite)
+    queries()  # warm caches (content types, …)
+    few = queries()
+    UsagerFactory.create_batch(27, collectivite=tenant_a.collectivite)
+    assert queries() == few

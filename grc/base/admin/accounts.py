@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -145,7 +145,7 @@ class AccountAdmin(ScopedAdmin):
         return access.can_create_account(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return access.can_use_admin(request.user) and (
+        return request.user.is_staff and (
             obj is None or access.can_change_account(request.user, obj)
         )
 
@@ -256,7 +256,7 @@ class MembershipAdmin(ScopedAdmin):
         return access.administered_collectivites(request.user).exists()
 
     def has_change_permission(self, request, obj=None):
-        return access.can_use_admin(request.user) and (
+        return request.user.is_staff and (
             obj is None or access.can_grant(request.user, collectivite_id=obj.collectivite_id)
         )
 
@@ -279,5 +279,10 @@ class MembershipAdmin(ScopedAdmin):
         services.revoke_role(actor=request.user, membership=obj)
 
     def delete_queryset(self, request, queryset):
-        for membership in queryset:
-            services.revoke_role(actor=request.user, membership=membership)
+        # Each role is revoked on its own: a refused one (one's own admin role) is reported and
+        # the others are still revoked.
+        for membership in queryset.select_related("user"):
+            try:
+                services.revoke_role(actor=request.user, membership=membership)
+            except ValidationError as error:
+                messages.error(request, f"{membership.user} : {' '.join(error.messages)}")

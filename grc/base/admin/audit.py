@@ -23,7 +23,9 @@ class EventAdmin(ScopedAdmin):
         "channel",
         "collectivite",
     ]
-    list_filter = ["channel", "action", "object_type"]
+    # Only `channel` (fixed choices): a filter on action or object type would run a SELECT
+    # DISTINCT over the whole append-only table on every page; search covers them.
+    list_filter = ["channel"]
     search_fields = ["action", "object_id", "actor__email"]
     list_select_related = ["actor", "collectivite"]
     date_hierarchy = "created_at"

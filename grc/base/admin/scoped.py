@@ -10,8 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
-
-from grc.base import access
+from django.urls import reverse
 
 
 def form_changes(form: forms.ModelForm, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -56,11 +55,12 @@ class ScopedAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return self.visible_to(request.user)
 
+    # `is_staff` is access.can_use_admin, computed once per request (a cached_property on User).
     def has_module_permission(self, request):
-        return access.can_use_admin(request.user)
+        return request.user.is_staff
 
     def has_view_permission(self, request, obj=None):
-        return access.can_use_admin(request.user)
+        return request.user.is_staff
 
     def has_add_permission(self, request):
         return False
@@ -89,3 +89,18 @@ class ScopedAdmin(admin.ModelAdmin):
             # concurrent edit): the transaction was rolled back, nothing is half-saved.
             messages.error(request, " ".join(error.messages))
             return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:
+            # A service refused the deletion (e.g. one's own admin role): the transaction was
+            # rolled back, nothing is deleted.
+            messages.error(request, " ".join(error.messages))
+            opts = self.opts
+            return HttpResponseRedirect(
+                reverse(
+                    f"admin:{opts.app_label}_{opts.model_name}_changelist",
+                    current_app=self.admin_site.name,
+                )
+            )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from grc.base import access
 from grc.base.audit import apply_changes, record_event, snapshot
-from grc.base.models import Channel, Collectivite, Membership, Service, User
+from grc.base.models import Channel, Collectivite, Membership, Role, Service, User
 from grc.base.services.errors import deny
 from grc.base.services.saving import save_validated
 from grc.base.validators import normalize_email
@@ -83,16 +83,17 @@ def update_user(
             {"is_active": _("Vous ne pouvez pas désactiver votre propre compte.")}
         )
     diff = apply_changes(locked, changes)
+    if not diff:
+        return locked
     save_validated(locked, exclude=["password"])
-    if diff:
-        record_event(
-            action="user.updated",
-            obj=locked,
-            actor=actor,
-            channel=channel,
-            collectivite_id=None,
-            payload={"changes": diff},
-        )
+    record_event(
+        action="user.updated",
+        obj=locked,
+        actor=actor,
+        channel=channel,
+        collectivite_id=None,
+        payload={"changes": diff},
+    )
     return locked
 
 
@@ -120,6 +121,27 @@ def set_password(*, actor: User, user: User, password: str, channel: str = Chann
 def _check_grant(actor: User, collectivite: Collectivite) -> None:
     if not access.can_grant(actor, collectivite_id=collectivite.pk):
         raise access.NotFound
+
+
+def _check_own_admin_role(
+    actor: User, membership: Membership, changes: dict[str, Any] | None = None
+) -> None:
+    """A collectivité admin never revokes (`changes=None`), demotes or moves their own admin
+    role: they would lock themselves out. The agency may."""
+    if (
+        membership.user_id != actor.pk
+        or membership.role != Role.ADMIN
+        or access.is_platform_admin(actor)
+    ):
+        return
+    if changes is None:
+        raise ValidationError(_("Vous ne pouvez pas retirer votre propre rôle d'administrateur."))
+    new_collectivite = changes.get("collectivite", membership.collectivite)
+    if (
+        changes.get("role", membership.role) != membership.role
+        or getattr(new_collectivite, "pk", None) != membership.collectivite_id
+    ):
+        raise ValidationError(_("Vous ne pouvez pas modifier votre propre rôle d'administrateur."))
 
 
 @transaction.atomic
@@ -156,17 +178,19 @@ def update_role(
     _check_grant(actor, locked.collectivite)
     if "collectivite" in changes:
         _check_grant(actor, changes["collectivite"])
+    _check_own_admin_role(actor, locked, changes)
     diff = apply_changes(locked, changes)
+    if not diff:
+        return locked
     save_validated(locked)
-    if diff:
-        record_event(
-            action="membership.updated",
-            obj=locked,
-            actor=actor,
-            channel=channel,
-            collectivite_id=locked.collectivite_id,
-            payload={"user": locked.user.email, "changes": diff},
-        )
+    record_event(
+        action="membership.updated",
+        obj=locked,
+        actor=actor,
+        channel=channel,
+        collectivite_id=locked.collectivite_id,
+        payload={"user": locked.user.email, "changes": diff},
+    )
     return locked
 
 
@@ -174,8 +198,7 @@ def update_role(
 def revoke_role(*, actor: User, membership: Membership, channel: str = Channel.ADMIN) -> None:
     locked = Membership.objects.select_for_update().get(pk=membership.pk)
     _check_grant(actor, locked.collectivite)
-    if locked.user_id == actor.pk and locked.role == "admin" and not actor.is_platform_admin:
-        raise ValidationError(_("Vous ne pouvez pas retirer votre propre rôle d'administrateur."))
+    _check_own_admin_role(actor, locked)
     record_event(
         action="membership.revoked",
         obj=locked,

@@ -118,8 +118,14 @@ def update_collectivite(
     hosts: Iterable[str] | None = None,
     channel: str = Channel.ADMIN,
 ) -> Collectivite:
-    locked = access.access_collectivite_admin(actor, collectivite.pk)
-    locked = Collectivite.objects.select_for_update().get(pk=locked.pk)
+    locked = (
+        access.administered_collectivites(actor)
+        .select_for_update()
+        .filter(pk=collectivite.pk)
+        .first()
+    )
+    if locked is None:
+        raise access.NotFound
     diff = apply_changes(locked, changes)
     reserved = PLATFORM_ONLY_FIELDS & diff.keys()
     if reserved and not access.is_platform_admin(actor):
@@ -179,14 +185,15 @@ def update_service(
     if "collectivite" in changes and changes["collectivite"].pk != locked.collectivite_id:
         raise ValidationError({"collectivite": _("Un service ne change pas de collectivité.")})
     diff = apply_changes(locked, changes)
+    if not diff:
+        return locked
     save_validated(locked)
-    if diff:
-        record_event(
-            action="service.updated",
-            obj=locked,
-            actor=actor,
-            channel=channel,
-            collectivite_id=locked.collectivite_id,
-            payload={"changes": diff},
-        )
+    record_event(
+        action="service.updated",
+        obj=locked,
+        actor=actor,
+        channel=channel,
+        collectivite_id=locked.collectivite_id,
+        payload={"changes": diff},
+    )
     return locked

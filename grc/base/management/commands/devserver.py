@@ -13,6 +13,9 @@ import urllib.request
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from grc.base.demo import load_demo
+from grc.base.management.commands.demo import refuse_in_production, write_logins
+
 
 class Command(BaseCommand):
     help = (
@@ -30,8 +33,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, port: int, host: str, no_reload: bool, **options):
+        refuse_in_production()
         call_command("migrate", interactive=False, verbosity=1)
-        call_command("demo")
+        logins = load_demo()
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes."))
+        write_logins(self.stdout, logins)
         # The children inherit DATABASE_URL from this process (grc.embedded_db exports it), so
         # they use the database this process owns and stops.
         grc = [sys.executable, "-m", "grc"]
@@ -51,7 +57,7 @@ class Command(BaseCommand):
                     "Ctrl-C pour tout arrêter."
                 )
             )
-            call_command("demo")  # prints the logins again, last on screen
+            write_logins(self.stdout, logins)  # again, last on screen
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             raise CommandError("Le serveur web ou le worker s'est arrêté.")
