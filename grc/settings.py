@@ -166,6 +166,8 @@ if PRODUCTION:
 
 # Background work (procrastinate, on the same PostgreSQL).
 GRC_WORKER_HEARTBEAT_MAX_AGE = 60  # seconds; the worker beats every 10 s
+# Webhooks to private or loopback addresses (a receiver on the platform's own network).
+GRC_WEBHOOK_ALLOW_PRIVATE = env.bool("GRC_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 LOGGING = {
     "version": 1,

@@ -41,7 +41,7 @@ def clean_fields(
     *,
     context: dict[str, Any],
     raw: RawGetter,
-    known_attachments: Callable[[], set[int]] | None = None,
+    known_attachments: Callable[[str], set[int]] | None = None,
     prefix: str = "",
 ) -> Outcome:
     """Clean `specs` in order; `context` (earlier answers) grows with each cleaned answer so
@@ -115,7 +115,7 @@ def validate_answers(
     definition: dict[str, Any],
     answers: Mapping[str, Any],
     *,
-    known_attachments: Callable[[], set[int]] | None = None,
+    known_attachments: Callable[[str], set[int]] | None = None,
 ) -> Outcome:
     """Re-check stored answers as a whole: every visible page, every visible field."""
     context: dict[str, Any] = {}

@@ -235,7 +235,7 @@ def form_field(
     spec: dict[str, Any],
     *,
     required: bool | None = None,
-    known_attachments: Callable[[], set[int]] | None = None,
+    known_attachments: Callable[[str], set[int]] | None = None,
 ) -> forms.Field:
     """The Django form field for one field of a definition."""
     kind = spec["type"]
@@ -306,7 +306,9 @@ def form_field(
         return forms.ChoiceField(choices=choices, widget=forms.RadioSelect, **common)
     if kind == "file":
         return AttachmentsField(
-            multiple=bool(spec.get("multiple")), known_ids=known_attachments, **common
+            multiple=bool(spec.get("multiple")),
+            known_ids=(lambda: known_attachments(spec["key"])) if known_attachments else None,
+            **common,
         )
     if kind == "address":
         return AddressField(**common)

@@ -214,7 +214,7 @@ class PageForm(forms.Form):
                 row["attachments"] = [
                     self.attachments_by_id[int(i)]
                     for i in ids
-                    if str(i).isdigit() and int(i) in self.attachments_by_id
+                    if str(i).isdecimal() and int(i) in self.attachments_by_id
                 ]
                 row["upload_name"] = f"{name}{SEP}upload"
         return row

@@ -37,7 +37,7 @@ def run_actions(context, status_change_id: int) -> None:
 
 
 @app.periodic(cron="*/15 * * * *", periodic_id="workflow_clocks")
-@app.task(name="demarches.workflow_clocks", queue="timers")
+@app.task(name="demarches.workflow_clocks", queue="timers", lock="workflow_clocks")
 def workflow_clocks(timestamp: int) -> None:
     """Status timers and implicit decisions. Every run looks at dates, not at what happened
     since the last run: a run missed while the worker was down is caught up by the next."""

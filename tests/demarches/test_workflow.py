@@ -165,8 +165,9 @@ def test_two_agents_at_once_one_wins_the_other_is_told(tenant_a, citizen):
 
     def act(agent):
         try:
+            seen = Dossier.objects.get(pk=dossier.pk)  # each agent opened the page before
             barrier.wait(timeout=10)
-            workflow.apply_transition(Dossier.objects.get(pk=dossier.pk), "instruire", actor=agent)
+            workflow.apply_transition(seen, "instruire", actor=agent)
             outcomes.append("done")
         except ValidationError as refusal:
             outcomes.append(refusal.messages[0])
@@ -408,8 +409,10 @@ def test_the_worker_runs_a_transitions_actions_after_commit(tenant_a, citizen, s
 
 
 @pytest.fixture
-def receiver():
-    """A real HTTP server on this machine that records what it gets and answers as told."""
+def receiver(settings):
+    """A real HTTP server on this machine that records what it gets and answers as told (the
+    platform allows webhooks to its own network for it)."""
+    settings.GRC_WEBHOOK_ALLOW_PRIVATE = True
     import http.server
     import socketserver
 
@@ -479,3 +482,150 @@ def test_a_webhook_refusing_with_4xx_fails_without_retry(tenant_a, citizen, rece
     assert Message.objects.filter(
         dossier=dossier, direction="note", body__contains="webhook"
     ).exists()
+
+
+def test_a_webhook_to_the_platforms_own_network_is_refused(tenant_a, citizen, receiver, settings):
+    settings.GRC_WEBHOOK_ALLOW_PRIVATE = False
+    dossier = file(tenant_a, citizen)
+    version = dossier.version
+    wf.status(version.workflow, "instruction")["actions"] = [
+        {"type": "webhook", "url": receiver["url"], "secret": "s" * 20}
+    ]
+    version.save()
+    change = workflow.apply_transition(dossier, "instruire", actor=tenant_a.agent)
+    run_status_change_actions(change.pk)
+    run = ActionRun.objects.get(status_change=change)
+    assert run.status == "failed" and "réseau interne (127.0.0.1)" in run.error
+    assert receiver["calls"] == []
+
+
+def test_an_unforeseen_action_error_is_recorded_then_retried(tenant_a, citizen, monkeypatch):
+    from grc.demarches.workflow import actions
+
+    dossier = file(tenant_a, citizen)
+    change = workflow.apply_transition(dossier, "instruire", actor=tenant_a.agent)
+
+    def broken(run, spec):
+        raise RuntimeError("moteur en panne")
+
+    monkeypatch.setitem(actions.HANDLERS, "email", broken)
+    with pytest.raises(Exception, match="moteur en panne"):
+        run_status_change_actions(change.pk, attempt=1)
+    run = ActionRun.objects.get(status_change=change)
+    assert run.status == "pending" and "RuntimeError: moteur en panne" in run.error
+    run_status_change_actions(change.pk, attempt=actions.MAX_ATTEMPTS)  # the last try
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert Message.objects.filter(
+        dossier=dossier, direction="note", body__contains="moteur en panne"
+    ).exists()
+
+
+def ask_pieces(tenant, dossier):
+    change = workflow.apply_transition(
+        dossier,
+        "demander_pieces",
+        actor=tenant.agent,
+        data={"pieces_demandees": "RIB", "delai_pieces": 15},
+    )
+    run_status_change_actions(change.pk)
+    return PieceRequest.objects.get(dossier=dossier, status="open")
+
+
+def test_pieces_received_by_post_close_the_request_and_free_the_clock(tenant_a, citizen):
+    dossier = file(tenant_a, citizen, kind="sva")
+    request = ask_pieces(tenant_a, dossier)
+    workflow.apply_transition(dossier, "reprendre", actor=tenant_a.agent, comment="Reçu")
+    request.refresh_from_db()
+    assert request.status == "answered" and request.answered_at is not None
+    Dossier.objects.filter(pk=dossier.pk).update(expected_decision_date=datetime.date(2020, 1, 1))
+    assert workflow.run_legal_clock() == 1  # nothing pending any more
+
+
+def test_closing_a_dossier_cancels_its_request_and_a_new_request_is_a_new_one(tenant_a, citizen):
+    dossier = file(tenant_a, citizen)
+    first = ask_pieces(tenant_a, dossier)
+    workflow.apply_transition(dossier, "reprendre", actor=tenant_a.agent)
+    second = ask_pieces(tenant_a, dossier)
+    assert second.pk != first.pk
+    workflow.apply_transition(dossier, "classer", actor=tenant_a.agent, comment="Doublon")
+    second.refresh_from_db()
+    assert second.status == "cancelled"
+
+
+def test_the_citizen_cannot_skip_sending_the_pieces(tenant_a, citizen):
+    dossier = file(tenant_a, citizen)
+    ask_pieces(tenant_a, dossier)
+    with pytest.raises(ValidationError, match="Envoyez les pièces demandées"):
+        workflow.apply_transition(dossier, "pieces_recues", actor=citizen)
+    assert Dossier.objects.get(pk=dossier.pk).status == "attente_pieces"
+    workflow.apply_transition(dossier, "retirer", actor=citizen)  # ending it stays possible
+    assert Dossier.objects.get(pk=dossier.pk).status == "annule"
+
+
+def test_a_reminder_sends_its_own_mail_only(tenant_a, citizen):
+    dossier = file(tenant_a, citizen)
+    ask_pieces(tenant_a, dossier)
+    dossier.refresh_from_db()
+    reminder = workflow.apply_transition(dossier, "relancer", actor=None)
+    specs = [r.spec for r in ActionRun.objects.filter(status_change=reminder)]
+    assert len(specs) == 1 and specs[0]["subject"].startswith("Rappel")
+
+
+def test_a_timer_that_cannot_be_taken_leaves_the_next_one_scheduled(tenant_a, citizen):
+    dossier = file(tenant_a, citizen)
+    version = dossier.version
+    version.workflow["transitions"].append(
+        {
+            "key": "jamais",
+            "label": "Jamais",
+            "from": ["instruction"],
+            "to": "classe",
+            "by": "system",
+            "comment": "none",
+            "fields": [],
+            "actions": [],
+            "guard": {"op": "gt", "field": "montant", "value": 1000},
+        }
+    )
+    version.workflow["transitions"].append(
+        {
+            "key": "plus_tard",
+            "label": "Plus tard",
+            "from": ["instruction"],
+            "to": "classe",
+            "by": "system",
+            "comment": "none",
+            "fields": [],
+            "actions": [],
+            "guard": None,
+        }
+    )
+    wf.status(version.workflow, "instruction")["timers"] = [
+        {"after": 1, "unit": "days", "transition": "jamais"},
+        {"after": 5, "unit": "days", "transition": "plus_tard"},
+    ]
+    version.save()
+    workflow.apply_transition(dossier, "instruire", actor=tenant_a.agent)
+    dossier.refresh_from_db()
+    entered = dossier.status_entered_at
+    assert workflow.run_due_timers(now=entered + datetime.timedelta(days=2)) == 0
+    dossier.refresh_from_db()
+    assert dossier.timer_due_on == workflow.timer_due_on(dossier, {"after": 5, "unit": "days"})
+    assert workflow.run_due_timers(now=entered + datetime.timedelta(days=6)) == 1
+    assert Dossier.objects.get(pk=dossier.pk).status == "classe"
+
+
+def test_another_services_agent_cannot_take_the_dossier_over(tenant_a, citizen):
+    dossier = file(tenant_a, citizen)
+    other_service = ServiceFactory(collectivite=tenant_a.collectivite, name="Urbanisme")
+    outsider = MembershipFactory(
+        collectivite=tenant_a.collectivite, role=Role.AGENT, service=other_service
+    ).user
+    from grc.demarches.access import NotFound
+
+    with pytest.raises(NotFound):
+        workflow.transfer_to_service(
+            dossier=dossier, actor=outsider, service=other_service, reason="Je le prends"
+        )
+    assert Dossier.objects.get(pk=dossier.pk).service == tenant_a.service

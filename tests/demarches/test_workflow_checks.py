@@ -129,3 +129,20 @@ def test_random_corruptions_of_the_default_workflow_never_raise():
                 continue
         problems = check_workflow(corrupted, FORM)
         assert isinstance(problems, list) and all(isinstance(p, str) for p in problems)
+
+
+def test_a_system_transition_cannot_need_a_comment():
+    workflow = default_workflow("none")
+    wf.transition(workflow, "relancer")["comment"] = "required"
+    assert any("ne serait jamais prise" in p for p in check_workflow(workflow, FORM))
+
+
+def test_an_implicit_decision_that_is_not_an_object_is_reported_not_raised():
+    from grc.demarches.models import Demarche, DemarcheVersion
+    from grc.demarches.services.demarches import workflow_problems
+
+    workflow = default_workflow("sva")
+    workflow["implicit"] = []
+    version = DemarcheVersion(definition=FORM, workflow=workflow)
+    problems = workflow_problems(Demarche(implicit_decision="sva"), version)
+    assert any("« implicit » doit être un objet JSON" in p for p in problems)

@@ -145,3 +145,13 @@ def test_a_refused_batch_leaves_no_file_in_storage(filed, media):
         url(dossier, "pieces/"), {"pieces": [png_file(), SimpleUploadedFile("x.png", b"text")]}
     )
     assert {p for p in media.rglob("*") if p.is_file()} == before
+
+
+def test_the_citizen_cannot_declare_the_pieces_sent_without_sending_them(filed):
+    browser, dossier = filed
+    response = browser.post(url(dossier, "action/"), {"transition": "pieces_recues"})
+    assert response.status_code == 400
+    assert "Envoyez les pièces demandées" in response.content.decode()
+    dossier.refresh_from_db()
+    assert dossier.status == "attente_pieces"
+    assert PieceRequest.objects.get(dossier=dossier).status == "open"

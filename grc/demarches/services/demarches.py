@@ -250,7 +250,10 @@ def workflow_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]
 
 def _implicit_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]:
     """The démarche's SVA/SVR setting and its workflow's implicit decision must agree."""
-    implicit = (version.workflow or {}).get("implicit") or {}
+    workflow = version.workflow if isinstance(version.workflow, dict) else {}
+    implicit = workflow.get("implicit") or {}
+    if not isinstance(implicit, dict):
+        return []  # check_workflow reports the shape
     if demarche.implicit_decision == "sva" and not implicit.get("accept"):
         return [
             _(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,14 +221,18 @@ def _store_upload(
     return attachment
 
 
-def known_attachments(dossier: Dossier, field_key: str | None = None):
-    """For the answers' validation: the ids a file answer may name."""
+def known_attachments(dossier: Dossier) -> Callable[[str], set[int]]:
+    """For the answers' validation: field key → the ids of the files sent for that field (a file
+    answer may not name another field's file, checked against other limits). Read once."""
+    loaded: dict[str, set[int]] | None = None
 
-    def ids() -> set[int]:
-        rows = dossier.attachments.all()
-        if field_key is not None:
-            rows = rows.filter(field_key=field_key)
-        return set(rows.values_list("id", flat=True))
+    def ids(field_key: str) -> set[int]:
+        nonlocal loaded
+        if loaded is None:
+            loaded = defaultdict(set)
+            for pk, key in dossier.attachments.values_list("id", "field_key"):
+                loaded[key].add(pk)
+        return loaded.get(field_key, set())
 
     return ids
 
@@ -323,7 +329,7 @@ def submit_dossier(
     outcome = answers.validate_answers(
         version.definition,
         answers_given,
-        known_attachments=known_attachments(dossier) if dossier else (lambda: set()),
+        known_attachments=known_attachments(dossier) if dossier else (lambda key: set()),
     )
     if not outcome.ok:
         raise ValidationError(outcome.errors)

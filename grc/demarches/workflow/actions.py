@@ -12,9 +12,13 @@ import contextlib
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import json
+import logging
 import smtplib
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
 
@@ -35,6 +39,7 @@ from grc.demarches.models import ActionRun, Document, Dossier, Message, PieceReq
 from grc.demarches.workflow import definition as wf
 
 MAX_ATTEMPTS = 8
+logger = logging.getLogger(__name__)
 
 
 class Retry(Exception):
@@ -78,9 +83,17 @@ def run_status_change_actions(status_change_id: int, *, attempt: int = 1) -> Non
         status_change_id=status_change_id, status=ActionRun.Status.PENDING
     ).order_by("id")
     retry: Retry | None = None
-    for run in runs:
+    for run in runs.select_related("dossier", "status_change"):
         try:
-            result = _run_one(run)
+            try:
+                result = _run_one(run)
+            except (Retry, Failed):
+                raise
+            except Exception as error:
+                # Unforeseen (a database hiccup, a PDF engine error): recorded, then retried
+                # like a mail server being down, and failed with an alert on the last try.
+                logger.exception("action %s of status change %s", run.pk, status_change_id)
+                raise Retry(f"{type(error).__name__}: {error}") from error
         except Retry as error:
             _record(
                 run,
@@ -286,6 +299,13 @@ def _request_pieces(run: ActionRun, spec: dict) -> dict[str, Any]:
         raise Failed(_("aucune pièce n'est indiquée"))
     days = data.get(spec.get("deadline_field") or "", spec.get("deadline_days", 15))
     requested_at = run.status_change.at
+    if run.dossier.status != run.status_change.to_status:
+        # The dossier moved on before the worker came (pieces received meanwhile, closed):
+        # asking now would open a wait nobody is in.
+        return {
+            "_status": ActionRun.Status.SKIPPED,
+            "reason": _("le dossier a changé de statut entre-temps"),
+        }
     with transaction.atomic():
         request = open_piece_request(
             dossier=run.dossier,
@@ -371,10 +391,15 @@ def _webhook(run: ActionRun, spec: dict) -> dict[str, Any]:
             "X-GRC-Delivery": str(run.pk),
         },
     )
+    _refuse_internal_address(spec["url"])
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with _NO_REDIRECTS.open(request, timeout=10) as response:
             return {"status_code": response.status}
     except urllib.error.HTTPError as error:
+        if 300 <= error.code < 400:
+            raise Failed(
+                _("le webhook répond par une redirection (HTTP %(c)s), refusée") % {"c": error.code}
+            ) from error
         if 400 <= error.code < 500 and error.code not in (408, 429):
             raise Failed(
                 _("le webhook a refusé l'appel (HTTP %(c)s)") % {"c": error.code}
@@ -382,6 +407,33 @@ def _webhook(run: ActionRun, spec: dict) -> dict[str, Any]:
         raise Retry(f"HTTP {error.code}") from error
     except (urllib.error.URLError, OSError) as error:
         raise Retry(str(error)) from error
+
+
+class _Refuse3xx(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a redirect answers as an error: it could lead anywhere
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse3xx)
+
+
+def _refuse_internal_address(url: str) -> None:
+    """Staff of any collectivité write webhook addresses: the worker must not be made to call
+    the platform's own network (private, loopback, link-local addresses), unless the platform
+    allows it (GRC_WEBHOOK_ALLOW_PRIVATE, for a receiver running beside it)."""
+    if getattr(settings, "GRC_WEBHOOK_ALLOW_PRIVATE", False):
+        return
+    parts = urllib.parse.urlsplit(url)
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except (socket.gaierror, UnicodeError) as error:
+        raise Retry(f"DNS: {error}") from error
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global:
+            raise Failed(
+                _("l'adresse du webhook mène à un réseau interne (%(ip)s) : refusée") % {"ip": ip}
+            )
 
 
 HANDLERS = {

@@ -128,7 +128,7 @@ class _Checker:
             self.errors.append(_("Le statut initial « %(k)s » n'existe pas.") % {"k": initial})
         transition_keys = self.check_transitions(keys)
         self.check_graph(keys, initial)
-        implicit = workflow.get("implicit") or {}
+        implicit = workflow.get("implicit", {})
         if not isinstance(implicit, dict):
             self.errors.append(_("« implicit » doit être un objet JSON."))
         else:
@@ -247,6 +247,17 @@ class _Checker:
                 self.error(
                     where, _("le statut d'arrivée « %(s)s » n'existe pas.") % {"s": item.get("to")}
                 )
+            if item.get("by") == "system" and (
+                item.get("comment") == "required"
+                or any(isinstance(f, dict) and f.get("required") for f in _list(item.get("fields")))
+            ):
+                self.error(
+                    where,
+                    _(
+                        "le système ne peut pas remplir de commentaire ni de champ "
+                        "obligatoire : cette transition ne serait jamais prise."
+                    ),
+                )
             if _text(item.get("by")) not in WHO:
                 self.error(
                     where,
@@ -275,7 +286,11 @@ class _Checker:
             self.error(where, _("condition : %(p)s") % {"p": problem})
         if problems:
             return
-        own = {f.get("key") for f in _list(item.get("fields")) if isinstance(f, dict)}
+        own = {
+            f["key"]
+            for f in _list(item.get("fields"))
+            if isinstance(f, dict) and isinstance(f.get("key"), str)
+        }
         for name in sorted(conditions.referenced_fields(guard)):
             spec = self.form_fields.get(name)
             if name in own:
@@ -419,7 +434,8 @@ def _among(value: Any, keys) -> bool:
 
 
 def _webhook_url_ok(url: Any) -> bool:
-    """https, or plain http to this machine (a receiver running beside the platform)."""
+    """https, or plain http to this machine (a receiver beside the platform: the worker still
+    calls private addresses only when GRC_WEBHOOK_ALLOW_PRIVATE says so)."""
     if not isinstance(url, str):
         return False
     parts = urlsplit(url)

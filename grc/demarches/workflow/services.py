@@ -3,7 +3,9 @@ them without an agent: timers, the legal clock, the citizen's answers, transfers
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from grc.demarches.models import Dossier, Message, PieceRequest, StatusChange, T
 from grc.demarches.workflow import definition as wf
 
 SYSTEM = None  # the actor of timers and of the legal clock
+logger = logging.getLogger(__name__)
 
 
 def _refuse(message: str) -> ValidationError:
@@ -135,6 +138,13 @@ def apply_transition(
             % {"t": step["label"], "s": current}
         )
     _check_actor(step["by"], actor, locked)
+    target = wf.status(workflow, step["to"]) or {}
+    if (
+        step["by"] == "citizen"
+        and not target.get("terminal")
+        and locked.piece_requests.filter(status=PieceRequest.Status.OPEN).exists()
+    ):
+        raise _refuse(_("Envoyez les pièces demandées depuis la page de votre demande."))
     comment = (comment or "").strip()
     if step.get("comment") == "required" and not comment:
         raise ValidationError(
@@ -216,8 +226,33 @@ def _enter(
             "comment": comment,
         },
     )
-    schedule_actions(change, transition=transition, status=wf.status(workflow, status_key))
+    if previous != status_key:
+        _close_piece_request(
+            dossier, leaving=wf.status(workflow, previous) or {}, entered=entered, now=now
+        )
+    # Staying in the same status (a reminder) runs the transition's actions, not the status's
+    # entry actions again.
+    schedule_actions(
+        change, transition=transition, status=entered if previous != status_key else None
+    )
     return change
+
+
+def _close_piece_request(dossier: Dossier, *, leaving: dict, entered: dict, now) -> None:
+    """A request for pieces lives as long as the wait for them: moving back to instruction
+    (an agent received them by post) answers it, ending the dossier cancels it; either way the
+    legal clock is recomputed."""
+    request = dossier.piece_requests.filter(status=PieceRequest.Status.OPEN).first()
+    if request is None or not (
+        entered.get("terminal") or leaving.get("category") == "waiting_citizen"
+    ):
+        return
+    if entered.get("terminal"):
+        request.status = PieceRequest.Status.CANCELLED
+    else:
+        request.status, request.answered_at = PieceRequest.Status.ANSWERED, now
+    request.save(update_fields=["status", "answered_at"])
+    refresh_decision_date(dossier)
 
 
 def enter_initial_status(dossier: Dossier, *, actor: User | None, channel: str) -> StatusChange:
@@ -250,23 +285,34 @@ def timer_due_on(dossier: Dossier, timer: dict[str, Any]) -> datetime.date:
 
 def run_due_timers(*, now: datetime.datetime | None = None) -> int:
     """Take every transition whose status timer has expired. Based on dates, so a late or
-    missed run catches up; each move rechecks the status under lock, so nothing runs twice."""
+    missed run catches up; each move rechecks the status under lock, so nothing runs twice
+    (and the periodic task never overlaps itself: procrastinate lock)."""
     today = paris_today(now)
     moved = 0
     due = Dossier.objects.filed().filter(timer_due_on__lte=today).select_related("version")
     for dossier in due.iterator():
         item = wf.status(dossier.version.workflow, dossier.status) or {}
-        timers = [t for t in item.get("timers") or [] if timer_due_on(dossier, t) <= today]
+        timers = sorted(item.get("timers") or [], key=lambda t: timer_due_on(dossier, t))
+        taken = False
         for timer in timers:
+            if timer_due_on(dossier, timer) > today:
+                break
             try:
                 apply_transition(dossier, timer["transition"], actor=SYSTEM, channel=Channel.SYSTEM)
             except (ValidationError, PermissionDenied):
-                continue  # moved meanwhile, or a guard says no
-            moved += 1
+                continue  # moved meanwhile, or its guard says no: the next timer may apply
+            except Exception:
+                logger.exception("timer %s of dossier %s failed", timer, dossier.pk)
+                continue
+            taken = True
             break
-        else:
-            # Nothing could be taken: do not look at this dossier again until its next move.
-            Dossier.objects.filter(pk=dossier.pk, status=dossier.status).update(timer_due_on=None)
+        if not taken:
+            # Nothing could be taken today: wait for the next timer of the status, if any.
+            later = [d for t in timers if (d := timer_due_on(dossier, t)) > today]
+            Dossier.objects.filter(pk=dossier.pk, status=dossier.status).update(
+                timer_due_on=min(later, default=None)
+            )
+        moved += taken
     return moved
 
 
@@ -311,7 +357,9 @@ def run_legal_clock(*, now: datetime.datetime | None = None) -> int:
     today = paris_today(now)
     # A pending request for pieces counts as answered today: its dossiers' dates move daily.
     waiting = Dossier.objects.filed().filter(
-        closed_at__isnull=True, piece_requests__status=PieceRequest.Status.OPEN
+        closed_at__isnull=True,
+        implicit_decision__in=["sva", "svr"],
+        piece_requests__status=PieceRequest.Status.OPEN,
     )
     for dossier in waiting.select_related("demarche").distinct().iterator():
         refresh_decision_date(dossier, today=today)
@@ -348,6 +396,10 @@ def run_legal_clock(*, now: datetime.datetime | None = None) -> int:
             )
         except (ValidationError, PermissionDenied):
             continue
+        except Exception:
+            # One dossier's trouble must not hold back every other decision.
+            logger.exception("implicit decision of dossier %s failed", dossier.pk)
+            continue
         decided += 1
     return decided
 
@@ -364,17 +416,20 @@ def open_piece_request(
     requested_at: datetime.datetime,
     actor: User | None,
 ) -> PieceRequest:
-    """Called by the request_pieces action (the worker), inside its transaction."""
-    request, _created = PieceRequest.objects.get_or_create(
+    """Called by the request_pieces action (the worker), inside its transaction. A retried job
+    finds the request it already opened (same request time); an older open one is replaced."""
+    open_requests = dossier.piece_requests.filter(status=PieceRequest.Status.OPEN)
+    request = open_requests.filter(requested_at=requested_at).first()
+    if request is not None:
+        return request
+    open_requests.update(status=PieceRequest.Status.CANCELLED)
+    request = PieceRequest.objects.create(
         dossier=dossier,
-        status=PieceRequest.Status.OPEN,
-        defaults={
-            "items": items,
-            "deadline": deadline,
-            "message": message,
-            "requested_at": requested_at,
-            "requested_by": actor,
-        },
+        items=items,
+        deadline=deadline,
+        message=message,
+        requested_at=requested_at,
+        requested_by=actor,
     )
     Message.objects.create(
         dossier=dossier,
@@ -411,7 +466,7 @@ def answer_piece_request(
     if request is None:
         raise ValidationError(_("Aucune pièce n'est attendue pour ce dossier."))
     citizen = _is_citizen_of(actor, locked)
-    if not citizen and not demarche_access.can_file_for_others(actor, locked.collectivite_id):
+    if not citizen and not demarche_access.works_on_service(actor, locked):
         raise demarche_access.NotFound
     request.status = PieceRequest.Status.ANSWERED
     request.answered_at = answered_at or timezone.now()
@@ -435,8 +490,11 @@ def answer_piece_request(
     )
     refresh_decision_date(locked)
     step = wf.transition(locked.version.workflow, transition) if transition else None
-    if step and locked.status in step["from"] and (citizen or step["by"] != "citizen"):
-        apply_transition(locked, transition, actor=actor, channel=Channel.WEB)
+    if step and locked.status in step["from"]:
+        # If the workflow does not let this person move it on (its own savepoint rolls back),
+        # the pieces are received all the same and an agent takes it from there.
+        with contextlib.suppress(PermissionDenied, ValidationError):
+            apply_transition(locked, transition, actor=actor, channel=Channel.WEB)
     return request
 
 
@@ -449,8 +507,12 @@ def transfer_to_service(
 ) -> Transfer:
     """Another service of the same collectivité is competent: it takes the dossier over."""
     locked = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
-    if not demarche_access.can_file_for_others(actor, locked.collectivite_id):
+    if not demarche_access.works_on_service(actor, locked):
         raise demarche_access.NotFound
+    if locked.closed_at is not None:
+        raise ValidationError(_("Ce dossier est clos : il ne peut plus être transmis."))
+    if not service.is_active:
+        raise ValidationError({"service": _("Ce service n'est plus actif.")})
     if service.collectivite_id != locked.collectivite_id:
         raise ValidationError(
             {"service": _("Ce service n'appartient pas à la collectivité du dossier.")}
@@ -515,6 +577,8 @@ def transfer_to_collectivite(
     )
     if service.collectivite_id == locked.collectivite_id:
         raise ValidationError({"service": _("Choisissez un service d'une autre collectivité.")})
+    if not (service.is_active and service.collectivite.is_active):
+        raise ValidationError({"service": _("Ce service n'est plus actif.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Indiquez le motif de la transmission.")})
     apply_transition(locked, "transmettre", actor=actor, comment=reason)

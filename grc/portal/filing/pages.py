@@ -123,7 +123,7 @@ class PageFlow:
             count = 0
         if verb == "add" and not index:
             data[count_name] = str(count + 1)
-        elif verb == "remove" and index.isdigit() and int(index) < count:
+        elif verb == "remove" and index.isdecimal() and int(index) < count:
             return remove_item(data, key, int(index))
         return data
 
@@ -154,6 +154,8 @@ class PageFlow:
                     count = int(data.get(f"{spec['key']}{SEP}count", 0) or 0)
                 except ValueError:
                     count = 0
+                # The posted count is the browser's word: never beyond what the block allows.
+                count = max(0, min(count, spec.get("max_items", 10)))
                 names.extend(
                     item_name(spec["key"], i, sub["key"])
                     for i in range(count)

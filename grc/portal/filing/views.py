@@ -6,6 +6,7 @@ grc/static/grc/form.js shows and hides fields as the person answers."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import FileResponse, Http404
@@ -51,9 +52,8 @@ def start(request, slug, demarche):
     try:
         draft = dossier_services.start_draft(demarche=found, channel=Channel.WEB, account=account)
     except PermissionDenied as refusal:
-        if account is None:
-            login = reverse("login")
-            return redirect(f"{login}?next={request.path.removesuffix('commencer/')}")
+        if account is None and found.who_may_file == found.WhoMayFile.ACCOUNT:
+            return redirect_to_login(reverse("portal:demarche", args=[slug, demarche]))
         messages.error(request, str(refusal))
         return redirect("portal:demarche", slug, demarche)
     except ValidationError as refusal:
@@ -61,8 +61,17 @@ def start(request, slug, demarche):
         return redirect("portal:demarche", slug, demarche)
     if draft.draft_token:
         request.session[f"draft:{draft.uuid}"] = draft.draft_token
-    first = answers.visible_pages(draft.version.definition, {})[0]
-    return redirect("portal:page", slug, draft.uuid, first["key"])
+    pages = answers.visible_pages(draft.version.definition, {})
+    if not pages:  # every page hidden before any answer: a form that cannot be filled
+        messages.error(
+            request,
+            _(
+                "Ce formulaire ne peut pas être rempli pour le moment : "
+                "merci de contacter le service."
+            ),
+        )
+        return redirect("portal:demarche", slug, demarche)
+    return redirect("portal:page", slug, draft.uuid, pages[0]["key"])
 
 
 def page(request, slug, draft, page):
