@@ -58,8 +58,9 @@ def implicit_decision_date(received_at: datetime, *, period: int, unit: str) -> 
     after that start: received 15 May 2023, 2 months, decision on 16 July 2023. Month arithmetic
     clamps to the end of a shorter month (30 Dec + 1 day = 31 Dec, + 2 months = 29 Feb or 28 Feb).
     """
-    _check_period(period, unit)
-    return _after(paris_date(received_at) + timedelta(days=1), period, unit)
+    return legal_decision_date(
+        received_at=received_at, period=period, unit=unit, kind="svr", today=paris_date(received_at)
+    )
 
 
 def _after(start: date, period: int, unit: str) -> date:

@@ -629,3 +629,18 @@ def test_another_services_agent_cannot_take_the_dossier_over(tenant_a, citizen):
             dossier=dossier, actor=outsider, service=other_service, reason="Je le prends"
         )
     assert Dossier.objects.get(pk=dossier.pk).service == tenant_a.service
+
+
+def test_editing_the_demarche_later_does_not_move_a_filed_dossiers_dates(tenant_a, citizen):
+    from grc.demarches.services.demarches import update_demarche
+
+    dossier = file(tenant_a, citizen, kind="sva")
+    promised = dossier.expected_decision_date
+    update_demarche(actor=tenant_a.admin, demarche=dossier.demarche,
+                    changes={"decision_period": 6, "clock_restarts_on_pieces": True})
+    ask_pieces(tenant_a, dossier)
+    # Asked and answered the day of receipt, before the period started: nothing to add; read
+    # from the démarche now, 6 months restarted from tomorrow would have been given instead.
+    workflow.answer_piece_request(dossier=dossier, actor=citizen)
+    dossier.refresh_from_db()
+    assert dossier.expected_decision_date == promised

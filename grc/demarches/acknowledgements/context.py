@@ -59,7 +59,8 @@ def build_context(dossier: Dossier) -> dict[str, Any]:
             "kind": dossier.implicit_decision or "none",
             "date": dossier.expected_decision_date,
             "period_label": legal.period_label_fr(
-                demarche.decision_period, demarche.decision_period_unit
+                dossier.decision_period or demarche.decision_period,
+                dossier.decision_period_unit or demarche.decision_period_unit,
             ),
         },
     }

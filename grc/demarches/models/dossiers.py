@@ -99,6 +99,15 @@ class Dossier(models.Model):
         verbose_name=_("saisi par"),
     )
     implicit_decision = models.CharField(_("décision implicite"), max_length=4, blank=True)
+    # The démarche's legal settings as they were when the dossier was filed: the dates given in
+    # its acknowledgement must not move because an admin edits the démarche afterwards.
+    decision_period = models.PositiveSmallIntegerField(
+        _("délai de décision"), null=True, blank=True
+    )
+    decision_period_unit = models.CharField(_("unité du délai"), max_length=6, blank=True)
+    clock_restarts_on_pieces = models.BooleanField(
+        _("le délai repart à la réception des pièces"), default=False
+    )
     # CRPA L114-3: receipt by the competent authority after a transfer (acceptance runs from it).
     competent_received_at = models.DateTimeField(
         _("reçu par l'autorité compétente le"), null=True, blank=True

@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from grc.base.audit import record_event
+from grc.base.calendar import paris_date
 from grc.base.models import Channel, Usager, User
 from grc.base.models.address import Address
 from grc.base.services.errors import deny
 from grc.base.services.usagers import find_or_create_usager
 from grc.base.validators import normalize_email
-from grc.demarches import access, answers, legal, references
+from grc.demarches import access, answers, references
 from grc.demarches.definition import FILE_TYPES, fields_by_key, placed_fields
 from grc.demarches.models import Acknowledgement, Attachment, Demarche, DemarcheVersion, Dossier
 from grc.demarches.services.demarches import published_version
@@ -387,10 +388,10 @@ def submit_dossier(
     dossier.submitted_at = now
     dossier.submitted_by = actor if actor is not None and actor.is_authenticated else None
     dossier.implicit_decision = demarche.implicit_decision
-    if demarche.implicit_decision != Demarche.ImplicitDecision.NONE:
-        dossier.expected_decision_date = legal.implicit_decision_date(
-            received_at, period=demarche.decision_period, unit=demarche.decision_period_unit
-        )
+    dossier.decision_period = demarche.decision_period
+    dossier.decision_period_unit = demarche.decision_period_unit
+    dossier.clock_restarts_on_pieces = demarche.clock_restarts_on_pieces
+    dossier.expected_decision_date = decision_date(dossier, today=paris_date(now))
     dossier.reference = references.next_reference(
         demarche.collectivite, timezone.localtime(received_at).year
     )
@@ -546,6 +547,9 @@ def open_transferred_copy(*, original: Dossier, service, actor: User) -> Dossier
         submitted_at=now,
         submitted_by=actor,
         implicit_decision=original.implicit_decision,
+        decision_period=original.decision_period,
+        decision_period_unit=original.decision_period_unit,
+        clock_restarts_on_pieces=original.clock_restarts_on_pieces,
         reference=references.next_reference(collectivite, timezone.localtime(now).year),
     )
     renumbered: dict[int, int] = {}

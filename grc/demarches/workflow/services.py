@@ -320,26 +320,30 @@ def run_due_timers(*, now: datetime.datetime | None = None) -> int:
 
 
 def decision_date(dossier: Dossier, *, today: datetime.date) -> datetime.date | None:
-    """The implicit decision date with the pieces waited for and the transfers (CRPA L114-3,
-    L114-5)."""
+    """The implicit decision date, from the legal settings the dossier was filed under, the
+    pieces waited for and the transfers (CRPA L114-3, L114-5)."""
     if dossier.implicit_decision not in ("sva", "svr") or dossier.received_at is None:
         return None
-    demarche = dossier.demarche
+    requests = (
+        dossier.piece_requests.exclude(status=PieceRequest.Status.CANCELLED)
+        if dossier.pk
+        else []  # being filed: nothing asked yet
+    )
     waits = [
         legal.PieceWait(
             paris_date(request.requested_at),
             paris_date(request.answered_at) if request.answered_at else None,
         )
-        for request in dossier.piece_requests.exclude(status=PieceRequest.Status.CANCELLED)
+        for request in requests
     ]
     return legal.legal_decision_date(
         received_at=dossier.received_at,
-        period=demarche.decision_period,
-        unit=demarche.decision_period_unit,
+        period=dossier.decision_period,
+        unit=dossier.decision_period_unit,
         kind=dossier.implicit_decision,
         today=today,
         waits=waits,
-        restart=demarche.clock_restarts_on_pieces,
+        restart=dossier.clock_restarts_on_pieces,
         competent_received_at=dossier.competent_received_at,
     )
 
