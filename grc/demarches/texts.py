@@ -147,7 +147,8 @@ _SIGNATURE = "{{ service.name }}\n{{ collectivite.name }}\n"
 DEFAULT_TEXTS: dict[str, str] = {
     "aee_subject": "Votre demande {{ dossier.reference }} a bien été enregistrée",
     "aee_body": (
-        "Bonjour {{ usager.first_name }} {{ usager.last_name }},\n"
+        "Bonjour{% if usager.last_name %} {{ usager.first_name }} "
+        "{{ usager.last_name }}{% endif %},\n"
         "\n"
         "Votre demande « {{ demarche.title }} » a bien été enregistrée le "
         "{{ dossier.received_at|datetime_fr }}, sous la référence {{ dossier.reference }}.\n"
@@ -169,7 +170,8 @@ DEFAULT_TEXTS: dict[str, str] = {
     ),
     "are_subject": "Accusé de réception de votre demande {{ dossier.reference }}",
     "are_body": (
-        "Bonjour {{ usager.first_name }} {{ usager.last_name }},\n"
+        "Bonjour{% if usager.last_name %} {{ usager.first_name }} "
+        "{{ usager.last_name }}{% endif %},\n"
         "\n"
         "Vous trouverez ci-joint l'accusé de réception de votre demande "
         "« {{ demarche.title }} », reçue le {{ dossier.received_at|date_fr }} et enregistrée "

@@ -186,3 +186,35 @@ def test_the_worker_delivers_after_commit(tenant_a, service, smtp_server, media)
     subjects = sorted(m["Subject"] for m in smtp_server.messages)
     assert len(subjects) == 2
     assert Acknowledgement.objects.filter(status="sent").count() == 2
+
+
+def test_a_text_that_cannot_render_fails_the_acknowledgement_visibly_without_retries(
+    tenant_a, service, smtp_server, media
+):
+    dossier = file_letter(tenant_a, "sva", texts={"aee_body": "Total : {{ 1 // 0 }}"})
+    aee = dossier.acknowledgements.get(kind="aee")
+    deliver(aee.pk)  # no exception: nothing a retry could cure
+    aee.refresh_from_db()
+    assert aee.status == Acknowledgement.Status.FAILED
+    assert "n'a pas pu être produit" in aee.last_error
+    assert dossier.messages.filter(direction="note", body__contains="accusé").exists()
+    assert smtp_server.messages == []
+
+
+def test_a_retry_sends_the_text_kept_the_first_time(tenant_a, service, smtp_server, media):
+    dossier = file_letter(tenant_a, "sva")
+    are = dossier.acknowledgements.get(kind="are")
+    smtp_server.refuse = True
+    with pytest.raises(Exception, match="451"):
+        deliver(are.pk)
+    are.refresh_from_db()
+    kept_pdf, kept_body = are.pdf.name, are.body
+    dossier.demarche.texts = {"are_body": "Un autre texte, écrit entre-temps."}
+    dossier.demarche.save()
+    smtp_server.refuse = False
+    deliver(are.pk)
+    are.refresh_from_db()
+    assert (are.pdf.name, are.body) == (kept_pdf, kept_body)
+    sent = smtp_server.messages[0].get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert sent.strip() == kept_body.strip()
+    assert sent.startswith("Bonjour,")  # no name known: no blank where it would be

@@ -636,8 +636,11 @@ def test_editing_the_demarche_later_does_not_move_a_filed_dossiers_dates(tenant_
 
     dossier = file(tenant_a, citizen, kind="sva")
     promised = dossier.expected_decision_date
-    update_demarche(actor=tenant_a.admin, demarche=dossier.demarche,
-                    changes={"decision_period": 6, "clock_restarts_on_pieces": True})
+    update_demarche(
+        actor=tenant_a.admin,
+        demarche=dossier.demarche,
+        changes={"decision_period": 6, "clock_restarts_on_pieces": True},
+    )
     ask_pieces(tenant_a, dossier)
     # Asked and answered the day of receipt, before the period started: nothing to add; read
     # from the démarche now, 6 months restarted from tomorrow would have been given instead.

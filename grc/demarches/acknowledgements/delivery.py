@@ -9,11 +9,14 @@ import smtplib
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from grc.base.mail import send_email
+from grc.base.models import Channel
 from grc.demarches.acknowledgements.context import build_context
 from grc.demarches.acknowledgements.render import render_aee, render_are
 from grc.demarches.models import Acknowledgement
+from grc.demarches.texts import TemplateRenderError
 
 MAX_ATTEMPTS = 8
 DONE = {Acknowledgement.Status.SENT, Acknowledgement.Status.NOT_REQUIRED}
@@ -29,20 +32,45 @@ def _prepare(acknowledgement_id: int) -> Acknowledgement | None:
             )
             .get(pk=acknowledgement_id)
         )
-        if ack.status in DONE:
+        if ack.status in DONE or ack.status == Acknowledgement.Status.FAILED:
             return None
-        dossier = ack.dossier
-        context = build_context(dossier)
-        if ack.kind == Acknowledgement.Kind.RECEPTION:
-            rendered = render_are(context, dossier.demarche.texts, issued_at=dossier.submitted_at)
-            if not ack.pdf:
-                ack.pdf.save(f"{ack.kind}.pdf", ContentFile(rendered.pdf), save=False)
-                ack.pdf_sha256 = hashlib.sha256(rendered.pdf).hexdigest()
-        else:
-            rendered = render_aee(context, dossier.demarche.texts)
-        ack.subject, ack.body = rendered.subject, rendered.body
-        ack.save()
+        if not ack.subject:  # rendered once: a retry sends what was kept, word for word
+            try:
+                _render(ack)
+            except (TemplateRenderError, ValueError) as error:
+                # A text staff wrote, or a contact detail the mentions need: no retry cures it.
+                _fail(ack, str(error))
+                return None
+            ack.save()
         return None if ack.status == Acknowledgement.Status.TO_PRINT else ack
+
+
+def _render(ack: Acknowledgement) -> None:
+    dossier = ack.dossier
+    context = build_context(dossier)
+    if ack.kind == Acknowledgement.Kind.RECEPTION:
+        rendered = render_are(context, dossier.demarche.texts, issued_at=dossier.submitted_at)
+        ack.pdf.save(f"{ack.kind}.pdf", ContentFile(rendered.pdf), save=False)
+        ack.pdf_sha256 = hashlib.sha256(rendered.pdf).hexdigest()
+    else:
+        rendered = render_aee(context, dossier.demarche.texts)
+    ack.subject, ack.body = rendered.subject, rendered.body
+
+
+def _fail(ack: Acknowledgement, error: str) -> None:
+    """The acknowledgement is owed and could not be made: said on it and on the dossier, for
+    the agents (L112-6: without it, appeal deadlines cannot be held against the citizen)."""
+    from grc.demarches.models import Message
+
+    ack.status, ack.last_error = Acknowledgement.Status.FAILED, error[:2000]
+    ack.save(update_fields=["status", "last_error"])
+    Message.objects.create(
+        dossier=ack.dossier,
+        direction=Message.Direction.NOTE,
+        channel=Channel.SYSTEM,
+        body=_("L'%(kind)s n'a pas pu être produit : %(e)s")
+        % {"kind": ack.get_kind_display().lower(), "e": error},
+    )
 
 
 def deliver(acknowledgement_id: int) -> None:

@@ -8,7 +8,10 @@ import copy
 from typing import Any
 
 _SIGNATURE = "\n\n{{ service.name }}\n{{ collectivite.name }}"
-_HELLO = "Bonjour {{ usager.first_name }} {{ usager.last_name }},\n\n"
+_HELLO = (
+    "Bonjour{% if usager.last_name %} {{ usager.first_name }} {{ usager.last_name }}"
+    "{% endif %},\n\n"
+)
 
 
 def _email(subject: str, body: str) -> dict[str, Any]:
