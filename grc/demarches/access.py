@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from grc.base import access as base_access
@@ -59,24 +60,6 @@ def works_on_service(user, dossier: Dossier) -> bool:
     )
 
 
-def dossiers_visible_to(user) -> QuerySet[Dossier]:
-    """Staff see their collectivités' dossiers (later issues narrow this to services); a
-    citizen sees the dossiers filed with their account."""
-    if not (user and user.is_authenticated and user.is_active):
-        return Dossier.objects.none()
-    if user.is_platform_admin:
-        return Dossier.objects.all()
-    staff = base_access.staff_collectivites(user)
-    return Dossier.objects.filter(collectivite__in=staff) | Dossier.objects.filter(account=user)
-
-
-def access_dossier(user, dossier_id) -> Dossier:
-    try:
-        return dossiers_visible_to(user).get(pk=dossier_id)
-    except (Dossier.DoesNotExist, ValueError, TypeError):
-        raise NotFound from None
-
-
 def access_own_draft(request, dossier_uuid) -> Dossier:
     """A draft being filled in this browser: the citizen's own (account) or the one whose
     secret token this session holds (anonymous filing)."""
@@ -86,7 +69,7 @@ def access_own_draft(request, dossier_uuid) -> Dossier:
             .select_related("demarche", "version", "collectivite")
             .get(uuid=dossier_uuid)
         )
-    except (Dossier.DoesNotExist, ValueError, TypeError, Exception):
+    except (Dossier.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound from None
     user = request.user
     if draft.account_id is not None:
@@ -124,7 +107,7 @@ def access_submitted_by_session(request, dossier_uuid) -> Dossier:
     """The confirmation page right after sending: the filer's account or this browser."""
     try:
         dossier = Dossier.objects.filed().get(uuid=dossier_uuid)
-    except (Dossier.DoesNotExist, ValueError, TypeError, Exception):
+    except (Dossier.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound from None
     user = request.user
     if dossier.account_id is not None and user.is_authenticated and dossier.account_id == user.pk:

@@ -41,7 +41,6 @@ FIELD_TYPES: dict[str, str] = {
     "block": "Bloc répétable",
 }
 DISPLAY_ONLY = frozenset({"title", "explanation"})
-TEXT_TYPES = frozenset({"text", "textarea", "email"})
 PREFILL_SOURCES: dict[str, str] = {
     "first_name": "Prénom",
     "last_name": "Nom",

@@ -22,6 +22,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret as stdnum_siret
 
 from grc.base.fields import PhoneFormField
+from grc.base.models.address import Address
 
 ADDRESS_PARTS = ("address_line1", "address_line2", "postal_code", "city", "country")
 _FRENCH_POSTCODE = re.compile(r"^\d{5}$")
@@ -396,9 +397,5 @@ def display(spec: dict[str, Any], stored: Any) -> str:
 
         return display_phone(stored)
     if kind == "address":
-        town = " ".join(p for p in (stored.get("postal_code"), stored.get("city")) if p)
-        lines = [stored.get("address_line1"), stored.get("address_line2"), town]
-        if stored.get("country") not in (None, "", "FR"):
-            lines.append(stored["country"])
-        return "\n".join(line for line in lines if line)
+        return Address(**{part: stored.get(part) or "" for part in ADDRESS_PARTS}).as_text()
     return str(stored)

@@ -273,6 +273,10 @@ def _check_one_per_citizen(
 ) -> None:
     if not demarche.one_per_citizen:
         return
+    # Two sendings at once for one person: the second waits on the record's lock, then sees
+    # the first (intake through find_or_create_usager already holds a lock on the address).
+    if usager is not None:
+        Usager.objects.select_for_update().filter(pk=usager.pk).exists()
     filed = Dossier.objects.filed().filter(demarche=demarche)
     if (account and filed.filter(account=account).exists()) or (
         usager and filed.filter(usager=usager).exists()
