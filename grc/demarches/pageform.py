@@ -146,6 +146,8 @@ class PageForm(forms.Form):
         before any posting, from the stored answers."""
         if self.is_bound and hasattr(self, "outcome"):
             outcome = self.outcome
+        elif hasattr(self, "_initial_outcome"):
+            outcome = self._initial_outcome  # layout() and shown_keys() both ask
         else:
             outcome = answers.clean_fields(
                 self.page.get("fields", []),
@@ -153,6 +155,8 @@ class PageForm(forms.Form):
                 raw=self._initial_raw,
                 known_attachments=None,
             )
+        if not self.is_bound:
+            self._initial_outcome = outcome
         return set(outcome.visible), {**self.context, **outcome.answers}
 
     def _initial_raw(self, spec):
@@ -218,6 +222,16 @@ class PageForm(forms.Form):
                 ]
                 row["upload_name"] = f"{name}{SEP}upload"
         return row
+
+    def condition_context(self) -> dict[str, Any]:
+        """The earlier answers this page's conditions read, for the live conditions in the
+        browser: only those, not every answer of the dossier."""
+        names: set[str] = set()
+        for spec in self.page.get("fields", []):
+            for item in (spec, *(spec.get("fields") or [])):
+                if isinstance(item, dict) and item.get("condition"):
+                    names |= conditions.referenced_fields(item["condition"])
+        return {k: v for k, v in self.context.items() if k in names}
 
     def shown_keys(self) -> list[str]:
         return sorted(self._visibility()[0])

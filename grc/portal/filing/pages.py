@@ -179,7 +179,7 @@ class PageFlow:
                 "form": form,
                 "pages": self.pages,
                 "index": self.index,
-                "context_json": form.context,
+                "context_json": form.condition_context(),
             },
             status=status,
         )

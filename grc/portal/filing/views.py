@@ -89,13 +89,12 @@ def summary(request, slug, draft):
     if dossier.collectivite_id != collectivite.pk:
         raise Http404
     definition = dossier.version.definition
-    outcome = answers.validate_answers(
-        definition, dossier.answers, known_attachments=dossier_services.known_attachments(dossier)
-    )
-    errors = outcome.errors
+    errors: dict[str, list[str]] = {}
+    shown = dossier.answers
     contact_email = request.POST.get("contact_email", "").strip()
     needs_email = not request.user.is_authenticated
-    if request.method == "POST" and not errors:
+    if request.method == "POST":
+        # submit_dossier validates everything itself: no second pass here.
         try:
             filed = dossier_services.submit_dossier(
                 demarche=dossier.demarche,
@@ -122,6 +121,16 @@ def summary(request, slug, draft):
                 str(filed.uuid),
             ]
             return redirect("portal:dossier", slug, filed.uuid)
+    else:
+        # Shown before sending: what would stop it, so the person can go and fix it.
+        outcome = answers.validate_answers(
+            definition,
+            dossier.answers,
+            known_attachments=dossier_services.known_attachments(dossier),
+        )
+        errors = outcome.errors
+        if outcome.ok:
+            shown = outcome.answers  # without what later answers have hidden
     return render(
         request,
         "portal/filing/summary.html",
@@ -131,7 +140,7 @@ def summary(request, slug, draft):
             "demarche": dossier.demarche,
             "sections": summary_rows(
                 definition,
-                outcome.answers if not outcome.errors else dossier.answers,
+                shown,
                 attachments={a.pk: a for a in dossier.attachments.all()},
             ),
             "errors": located_errors(definition, errors),
