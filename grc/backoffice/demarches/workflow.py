@@ -81,7 +81,7 @@ def split_problems(demarche: Demarche, version: DemarcheVersion) -> tuple[list[s
     """What blocks publication, in two lists: the circuit's own problems, then the others
     (form, settings, texts)."""
     circuit = services.workflow_problems(demarche, version)
-    others = [p for p in services.publication_problems(demarche, version) if p not in circuit]
+    others = services.other_publication_problems(demarche, version)
     return circuit, others
 
 

@@ -86,7 +86,7 @@ class CollectiviteAdmin(ScopedAdmin):
         return access.can_create_collectivite(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return access.can_use_admin(request.user) and (
+        return request.user.is_staff and (
             obj is None or access.can_administer(request.user, obj.pk)
         )
 
@@ -150,7 +150,7 @@ class ServiceAdmin(ScopedAdmin):
         return access.administered_collectivites(request.user).exists()
 
     def has_change_permission(self, request, obj=None):
-        return access.can_use_admin(request.user) and (
+        return request.user.is_staff and (
             obj is None or access.can_administer(request.user, obj.collectivite_id)
         )
 

@@ -95,7 +95,7 @@ class UsagerAdmin(ScopedAdmin):
         return access.administered_collectivites(request.user).exists()
 
     def has_change_permission(self, request, obj=None):
-        return access.can_use_admin(request.user) and (
+        return request.user.is_staff and (
             obj is None or access.can_change_usager(request.user, obj)
         )
 

@@ -305,8 +305,13 @@ def _contact_problems(demarche: Demarche) -> list[str]:
 
 
 def publication_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]:
+    """Everything that keeps this version from being published."""
+    return [*other_publication_problems(demarche, version), *workflow_problems(demarche, version)]
+
+
+def other_publication_problems(demarche: Demarche, version: DemarcheVersion) -> list[str]:
+    """What keeps it from being published besides its workflow: the form and the settings."""
     problems = check_definition(version.definition)
-    problems.extend(workflow_problems(demarche, version))
     if demarche.collectivite_id is not None and demarche.service_id is not None:
         problems.extend(_contact_problems(demarche))
     if demarche.collectivite_id is not None and demarche.service_id is None:

@@ -13,6 +13,7 @@ import magic
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import DurationField, ExpressionWrapper, F, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -486,15 +487,18 @@ def purge_expired_drafts(*, now: datetime.datetime | None = None) -> int:
     """Delete drafts left untouched longer than their démarche's draft lifespan, with their
     files (personal data is not kept without a purpose). Each deletion is recorded."""
     now = now or timezone.now()
+    lifespan = ExpressionWrapper(
+        F("demarche__draft_lifespan_days") * Value(datetime.timedelta(days=1)),
+        output_field=DurationField(),
+    )
     expired = (
-        Dossier.objects.filter(status=Dossier.DRAFT)
-        .select_related("demarche")
-        .only("id", "uuid", "collectivite_id", "updated_at", "demarche__draft_lifespan_days")
+        Dossier.objects.drafts()
+        .alias(limit=Value(now) - lifespan)
+        .filter(updated_at__lte=F("limit"))
+        .only("id", "uuid", "collectivite_id", "updated_at")
     )
     count = 0
     for draft in expired.iterator():
-        if draft.updated_at > now - datetime.timedelta(days=draft.demarche.draft_lifespan_days):
-            continue
         with transaction.atomic():
             locked = (
                 Dossier.objects.select_for_update()

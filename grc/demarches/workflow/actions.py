@@ -142,6 +142,8 @@ def _alert_service(run: ActionRun, error: str) -> None:
 
 
 def context_for(run: ActionRun) -> dict[str, Any]:
+    """The texts' variables, read afresh for each action: an earlier action of the same job
+    (a request for pieces, private fields, an assignment) changes what the next one says."""
     dossier = Dossier.objects.select_related(
         "collectivite", "service", "demarche", "usager", "version"
     ).get(pk=run.dossier_id)
