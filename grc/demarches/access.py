@@ -60,14 +60,14 @@ def works_on_service(user, dossier: Dossier) -> bool:
     )
 
 
-def access_own_draft(request, dossier_uuid) -> Dossier:
+def access_own_draft(request, dossier_uuid, collectivite) -> Dossier:
     """A draft being filled in this browser: the citizen's own (account) or the one whose
     secret token this session holds (anonymous filing)."""
     try:
         draft = (
             Dossier.objects.drafts()
             .select_related("demarche", "version", "collectivite")
-            .get(uuid=dossier_uuid)
+            .get(uuid=dossier_uuid, collectivite=collectivite)
         )
     except (Dossier.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound from None
@@ -103,10 +103,14 @@ def citizen_actor(request, dossier: Dossier):
     return CitizenOfDossier(dossier)
 
 
-def access_submitted_by_session(request, dossier_uuid) -> Dossier:
+def access_submitted_by_session(request, dossier_uuid, collectivite) -> Dossier:
     """The confirmation page right after sending: the filer's account or this browser."""
     try:
-        dossier = Dossier.objects.filed().get(uuid=dossier_uuid)
+        dossier = (
+            Dossier.objects.filed()
+            .select_related("demarche", "version", "collectivite")
+            .get(uuid=dossier_uuid, collectivite=collectivite)
+        )
     except (Dossier.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound from None
     user = request.user

@@ -159,7 +159,7 @@ class _Checker:
         for number, page in enumerate(pages, start=1):
             self.check_page(number, page, page_keys)
         if not any(
-            _text(p.field.get("type")) in FIELD_TYPES and has_answer(p.field)
+            as_text(p.field.get("type")) in FIELD_TYPES and has_answer(p.field)
             for p in placed_fields(definition)
         ):
             self.errors.append(_("Le formulaire ne pose aucune question."))
@@ -170,7 +170,7 @@ class _Checker:
         if not isinstance(page, dict):
             self.error(where, _("une page doit être un objet JSON."))
             return
-        if _text(page.get("title")).strip():
+        if as_text(page.get("title")).strip():
             where = _("Page « %(t)s »") % {"t": page["title"]}
         else:
             self.error(where, _("la page n'a pas de titre."))
@@ -195,8 +195,8 @@ class _Checker:
         if not isinstance(field, dict):
             self.error(page_where, _("un champ doit être un objet JSON."))
             return
-        key = _text(field.get("key"))
-        kind = _text(field.get("type"))
+        key = as_text(field.get("key"))
+        kind = as_text(field.get("type"))
         where = _("%(page)s, champ « %(key)s »") % {"page": page_where, "key": key}
         if not isinstance(key, str) or not KEY_PATTERN.match(key):
             self.error(
@@ -213,9 +213,9 @@ class _Checker:
             self.error(where, _("type de champ inconnu : « %(t)s ».") % {"t": kind})
             return
         if kind == "explanation":
-            if not (_text(field.get("text")) or _text(field.get("label"))).strip():
+            if not (as_text(field.get("text")) or as_text(field.get("label"))).strip():
                 self.error(where, _("le texte d'explication est vide."))
-        elif not _text(field.get("label")).strip():
+        elif not as_text(field.get("label")).strip():
             self.error(where, _("le libellé est vide."))
         for name in ("help", "text"):
             if name in field and not isinstance(field[name], str):
@@ -300,7 +300,7 @@ class _Checker:
                 self.error(where, _("l'option « %(v)s » apparaît deux fois.") % {"v": value})
             else:
                 values.add(value)
-            if isinstance(option, dict) and not _text(option.get("label")).strip():
+            if isinstance(option, dict) and not as_text(option.get("label")).strip():
                 self.error(where, _("l'option « %(v)s » n'a pas de libellé.") % {"v": value})
 
     def check_file(self, where: str, field: dict) -> None:
@@ -372,7 +372,7 @@ class _Checker:
                     _("le motif « %(p)s » n'est pas une expression régulière valide.")
                     % {"p": rules["pattern"]},
                 )
-            if not _text(rules.get("pattern_message")).strip():
+            if not as_text(rules.get("pattern_message")).strip():
                 self.error(
                     where,
                     _(
@@ -388,7 +388,7 @@ class _Checker:
             self.error(where, _("le minimum dépasse le maximum."))
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
     """A string property, or "" when the document put something else there (reported
     separately): the checks never fail on a malformed document."""
     return value if isinstance(value, str) else ""

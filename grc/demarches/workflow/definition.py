@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from django.utils.translation import gettext as _
 
 from grc.demarches import conditions, texts
-from grc.demarches.definition import KEY_PATTERN, fields_by_key, has_answer
+from grc.demarches.definition import KEY_PATTERN, as_text, fields_by_key, has_answer
 
 SCHEMA_VERSION = 1
 CATEGORIES: dict[str, str] = {
@@ -176,7 +176,7 @@ class _Checker:
             for name in ("label", "citizen_label"):
                 if not isinstance(item.get(name), str) or not item[name].strip():
                     self.error(where, _("le libellé « %(n)s » est vide.") % {"n": name})
-            if _text(item.get("category")) not in CATEGORIES:
+            if as_text(item.get("category")) not in CATEGORIES:
                 self.error(
                     where, _("catégorie inconnue : « %(c)s ».") % {"c": item.get("category")}
                 )
@@ -258,7 +258,7 @@ class _Checker:
                         "obligatoire : cette transition ne serait jamais prise."
                     ),
                 )
-            if _text(item.get("by")) not in WHO:
+            if as_text(item.get("by")) not in WHO:
                 self.error(
                     where,
                     _("qui peut la déclencher ? « %(w)s » est inconnu.") % {"w": item.get("by")},
@@ -337,7 +337,7 @@ class _Checker:
         if not isinstance(action, dict):
             self.error(where, _("une action doit être un objet JSON."))
             return
-        kind = _text(action.get("type"))
+        kind = as_text(action.get("type"))
         where = f"{where}, action « {ACTION_TYPES.get(kind, kind)} »"
         if kind not in ACTION_TYPES:
             self.error(where, _("type d'action inconnu."))
@@ -388,7 +388,7 @@ class _Checker:
             ):
                 self.error(where, _("le délai pour répondre compte au moins un jour."))
         if kind == "document":
-            if _text(action.get("kind")) not in DOCUMENT_KINDS:
+            if as_text(action.get("kind")) not in DOCUMENT_KINDS:
                 self.error(where, _("type de document inconnu."))
             if not action.get("template") or not action.get("title"):
                 self.error(where, _("le titre et le contenu du document sont obligatoires."))
@@ -422,10 +422,6 @@ class _Checker:
 
 def _list(value: Any) -> list:
     return value if isinstance(value, list) else []
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _among(value: Any, keys) -> bool:

@@ -76,18 +76,14 @@ def start(request, slug, demarche):
 
 def page(request, slug, draft, page):
     collectivite = _collectivite(request, slug)
-    dossier = access.access_own_draft(request, draft)
-    if dossier.collectivite_id != collectivite.pk:
-        raise Http404
+    dossier = access.access_own_draft(request, draft, collectivite)
     flow = PageFlow(request, dossier, page)
     return flow.respond()
 
 
 def summary(request, slug, draft):
     collectivite = _collectivite(request, slug)
-    dossier = access.access_own_draft(request, draft)
-    if dossier.collectivite_id != collectivite.pk:
-        raise Http404
+    dossier = access.access_own_draft(request, draft, collectivite)
     definition = dossier.version.definition
     errors: dict[str, list[str]] = {}
     shown = dossier.answers
@@ -154,9 +150,7 @@ def summary(request, slug, draft):
 
 def dossier_page(request, slug, dossier, *, errors=None, status=200):
     collectivite = _collectivite(request, slug)
-    found = access.access_submitted_by_session(request, dossier)
-    if found.collectivite_id != collectivite.pk:
-        raise Http404
+    found = access.access_submitted_by_session(request, dossier, collectivite)
     return render(
         request,
         "portal/filing/dossier.html",
@@ -181,9 +175,7 @@ def dossier_page(request, slug, dossier, *, errors=None, status=200):
 def dossier_pieces(request, slug, dossier):
     """The citizen sends the missing pieces (files and a word) from the dossier page."""
     collectivite = _collectivite(request, slug)
-    found = access.access_submitted_by_session(request, dossier)
-    if found.collectivite_id != collectivite.pk:
-        raise Http404
+    found = access.access_submitted_by_session(request, dossier, collectivite)
     actor = access.citizen_actor(request, found)
     uploads = request.FILES.getlist("pieces")
     text = request.POST.get("message", "").strip()
@@ -218,9 +210,7 @@ def dossier_pieces(request, slug, dossier):
 def dossier_action(request, slug, dossier):
     """A step the workflow lets the citizen take (withdrawing the request…)."""
     collectivite = _collectivite(request, slug)
-    found = access.access_submitted_by_session(request, dossier)
-    if found.collectivite_id != collectivite.pk:
-        raise Http404
+    found = access.access_submitted_by_session(request, dossier, collectivite)
     try:
         workflow_services.apply_transition(
             found,
@@ -237,9 +227,9 @@ def dossier_action(request, slug, dossier):
 
 def acknowledgement_pdf(request, slug, dossier, kind):
     collectivite = _collectivite(request, slug)
-    found = access.access_submitted_by_session(request, dossier)
+    found = access.access_submitted_by_session(request, dossier, collectivite)
     ack = found.acknowledgements.filter(kind=kind).exclude(pdf="").first()
-    if found.collectivite_id != collectivite.pk or ack is None:
+    if ack is None:
         raise Http404
     name = f"{ack.get_kind_display()} {found.reference}.pdf"
     return FileResponse(
@@ -249,9 +239,9 @@ def acknowledgement_pdf(request, slug, dossier, kind):
 
 def document_pdf(request, slug, dossier, document):
     collectivite = _collectivite(request, slug)
-    found = access.access_submitted_by_session(request, dossier)
+    found = access.access_submitted_by_session(request, dossier, collectivite)
     issued = found.documents.filter(pk=document, visible_to_citizen=True).first()
-    if found.collectivite_id != collectivite.pk or issued is None:
+    if issued is None:
         raise Http404
     return FileResponse(
         issued.file.open("rb"),
