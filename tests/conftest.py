@@ -117,3 +117,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def run_jobs():
+    """Run the background jobs queued so far, as `grc procrastinate worker` would (its own
+    psycopg connector), then return. Tests that use it need a transactional database: the
+    jobs are deferred after commit."""
+    from procrastinate.contrib.django import app
+
+    def run(queues: list[str] | None = None) -> None:
+        with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
+            worker_app.run_worker(
+                queues=queues, wait=False, install_signal_handlers=False, listen_notify=False
+            )
+
+    return run

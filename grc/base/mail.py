@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from email.utils import make_msgid, parseaddr
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 
 # Our own messages carry this header, so that the mail gateway recognises them coming back.
 OWN_HEADER = "X-GRC-Message"
@@ -24,6 +24,7 @@ def send_email(
     reply_to: list[str] | None = None,
     attachments: Iterable[tuple[str, bytes, str]] = (),
     headers: dict[str, str] | None = None,
+    html: str = "",
 ) -> str:
     """Send now (callers run in the worker) and return the Message-ID we gave the message.
     Raises on SMTP failure: the caller's task is retried."""
@@ -42,7 +43,22 @@ def send_email(
             **(headers or {}),
         },
     )
+    if html:
+        message = _with_html(message, html)
     for name, content, mimetype in attachments:
         message.attach(name, content, mimetype)
     message.send(fail_silently=False)
     return message_id
+
+
+def _with_html(message: EmailMessage, html: str) -> EmailMultiAlternatives:
+    rich = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body,
+        from_email=message.from_email,
+        to=message.to,
+        reply_to=message.reply_to,
+        headers=message.extra_headers,
+    )
+    rich.attach_alternative(html, "text/html")
+    return rich

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from grc.portal import views
+from grc.portal import dossiers, views
 from grc.portal.filing import views as filing
 
 app_name = "portal"
@@ -11,25 +11,25 @@ urlpatterns = [
     path("c/<slug:slug>/demarches/<slug:demarche>/commencer/", filing.start, name="start"),
     path("c/<slug:slug>/brouillons/<uuid:draft>/recapitulatif/", filing.summary, name="summary"),
     path("c/<slug:slug>/brouillons/<uuid:draft>/<slug:page>/", filing.page, name="page"),
-    path("c/<slug:slug>/dossiers/<uuid:dossier>/", filing.dossier_page, name="dossier"),
+    path("c/<slug:slug>/dossiers/<uuid:dossier>/", dossiers.dossier_page, name="dossier"),
     path(
         "c/<slug:slug>/dossiers/<uuid:dossier>/pieces/",
-        filing.dossier_pieces,
+        dossiers.dossier_pieces,
         name="dossier_pieces",
     ),
     path(
         "c/<slug:slug>/dossiers/<uuid:dossier>/action/",
-        filing.dossier_action,
+        dossiers.dossier_action,
         name="dossier_action",
     ),
     path(
         "c/<slug:slug>/dossiers/<uuid:dossier>/documents/<int:document>.pdf",
-        filing.document_pdf,
+        dossiers.document_pdf,
         name="document_pdf",
     ),
     path(
         "c/<slug:slug>/dossiers/<uuid:dossier>/accuse-<str:kind>.pdf",
-        filing.acknowledgement_pdf,
+        dossiers.acknowledgement_pdf,
         name="acknowledgement_pdf",
     ),
 ]

@@ -71,3 +71,19 @@ def assert_accessible():
         assert not violations, f"{where or tab.url}:\n{details}"
 
     return check
+
+
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 360, "height": 740}
+
+
+@pytest.fixture
+def assert_accessible_both(assert_accessible):
+    """axe-core at desktop width and at 360 px (the phone), leaving the desktop size."""
+
+    def check(tab, *, where: str = ""):
+        for size in (MOBILE, DESKTOP):
+            tab.set_viewport_size(size)
+            assert_accessible(tab, where=f"{where or tab.url} at {size['width']} px")
+
+    return check

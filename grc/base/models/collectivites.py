@@ -1,4 +1,4 @@
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +9,12 @@ from grc.base.validators import validate_portal_colour
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 REFERENCE_PREFIX_PATTERN = r"^[A-Z0-9]+(-[A-Z0-9]+)*$"
+
+
+class AccessibilityStatus(models.TextChoices):
+    TOTAL = "totale", _("totalement conforme")
+    PARTIAL = "partielle", _("partiellement conforme")
+    NON = "non", _("non conforme")
 
 
 class Collectivite(PostalAddress):
@@ -76,6 +82,37 @@ class Collectivite(PostalAddress):
     )
     dpo_email = models.EmailField(_("e-mail du délégué à la protection des données"), blank=True)
     dpo_address = models.TextField(_("adresse postale du délégué"), blank=True)
+    publication_director = models.CharField(
+        _("directeur ou directrice de la publication"), max_length=200, blank=True
+    )
+    # The accessibility declaration (RGAA; shown on the portal's "Accessibilité" page, its
+    # status on the home page).
+    accessibility_status = models.CharField(
+        _("conformité RGAA"),
+        max_length=12,
+        choices=AccessibilityStatus.choices,
+        default=AccessibilityStatus.NON,
+    )
+    accessibility_rate = models.DecimalField(
+        _("taux de critères respectés (%)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    accessibility_audit_date = models.DateField(_("date de l'audit"), null=True, blank=True)
+    accessibility_auditor = models.CharField(_("audit réalisé par"), max_length=200, blank=True)
+    accessibility_non_compliances = models.TextField(_("non-conformités"), blank=True)
+    accessibility_derogations = models.TextField(_("dérogations"), blank=True)
+    accessibility_contact = models.CharField(
+        _("contact pour signaler un défaut d'accessibilité"),
+        max_length=300,
+        blank=True,
+        help_text=_("Adresse e-mail, formulaire ou téléphone."),
+    )
+    accessibility_multiyear_plan = models.TextField(_("schéma pluriannuel"), blank=True)
+    accessibility_action_plan = models.TextField(_("plan d'action de l'année"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
 
