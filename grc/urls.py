@@ -16,3 +16,6 @@ urlpatterns = [
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# allauth's rate limits (and ours) answer with this page: what happened, what to do, a 429.
+handler429 = "grc.base.views.too_many_requests"

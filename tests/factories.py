@@ -47,6 +47,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     last_name = factory.Sequence(lambda n: f"Martin{n}")
     password = factory.django.Password(PASSWORD)
 
+    @factory.post_generation
+    def confirmed(user, create, extracted, **kwargs):
+        """The address is confirmed (allauth) unless `confirmed=False` is given."""
+        if create and extracted is not False:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+
 
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -14,3 +14,9 @@ def healthz(request):
     worker = worker_status() if database["ok"] else {"ok": False, "workers": 0}
     body = {"status": "ok" if database["ok"] else "error", "database": database, "worker": worker}
     return JsonResponse(body, status=200 if database["ok"] else 503)
+
+
+def too_many_requests(request, exception=None):
+    from grc.base import ratelimit
+
+    return ratelimit.refusal(request)

@@ -3,10 +3,11 @@ interfaces reach démarches and dossiers only through these functions."""
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from grc.base import access as base_access
 from grc.base.access import NotFound
@@ -82,6 +83,51 @@ def access_own_draft(request, dossier_uuid, collectivite) -> Dossier:
     raise NotFound
 
 
+DRAFT_SESSION_PREFIX = "draft:"  # + the draft's uuid → its secret token (anonymous drafts)
+
+
+def is_account_draft(dossier_uuid, collectivite) -> bool:
+    """Whether this is a draft of an account here: a visitor without a session who reaches it
+    is asked to log in again (their session expired), and sees nothing of it before."""
+    try:
+        return (
+            Dossier.objects.drafts()
+            .filter(uuid=dossier_uuid, collectivite=collectivite, account__isnull=False)
+            .exists()
+        )
+    except (ValueError, TypeError, ValidationError):
+        return False
+
+
+def own_drafts(request, collectivite) -> list[Dossier]:
+    """The drafts this person may resume here, last saved first: their account's, and the
+    anonymous ones whose secret token this browser's session holds."""
+    tokens = {}
+    for key, token in request.session.items():
+        if key.startswith(DRAFT_SESSION_PREFIX) and isinstance(token, str):
+            try:
+                found = Dossier._meta.get_field("uuid").to_python(key[len(DRAFT_SESSION_PREFIX) :])
+            except ValidationError:
+                continue
+            tokens[str(found)] = token
+    held = Q(account__isnull=True, uuid__in=list(tokens))
+    user = request.user
+    if user.is_authenticated and user.is_active:
+        held |= Q(account=user)
+    drafts = (
+        Dossier.objects.drafts()
+        .filter(held, collectivite=collectivite)
+        .select_related("demarche", "collectivite")
+        .order_by("-updated_at")
+    )
+    return [
+        draft
+        for draft in drafts
+        if draft.account_id is not None
+        or (draft.draft_token and secrets.compare_digest(tokens[str(draft.uuid)], draft.draft_token))
+    ]
+
+
 class CitizenOfDossier:
     """The person who filed a dossier without an account, proven by this browser's session (or,
     later, by the reference and tracking code): acts as "the citizen" on that dossier only."""
@@ -103,19 +149,62 @@ def citizen_actor(request, dossier: Dossier):
     return CitizenOfDossier(dossier)
 
 
+def dossiers_of_citizen(user) -> QuerySet[Dossier]:
+    """The filed dossiers a citizen's account follows: those filed with it, and those filed on
+    their behalf (counter, phone, letter) on a citizen record linked to it."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Dossier.objects.none()
+    return Dossier.objects.filed().filter(Q(account=user) | Q(usager__account=user))
+
+
 def access_submitted_by_session(request, dossier_uuid, collectivite) -> Dossier:
-    """The confirmation page right after sending: the filer's account or this browser."""
+    """A filed dossier as its citizen sees it: through their account, or in this browser after
+    sending it or after giving its reference and tracking code (grant_tracking_access)."""
     try:
         dossier = (
             Dossier.objects.filed()
-            .select_related("demarche", "version", "collectivite")
+            .select_related("demarche", "version", "collectivite", "usager")
             .get(uuid=dossier_uuid, collectivite=collectivite)
         )
     except (Dossier.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound from None
     user = request.user
-    if dossier.account_id is not None and user.is_authenticated and dossier.account_id == user.pk:
+    if user.is_authenticated and user.is_active and user.pk in (
+        dossier.account_id,
+        dossier.usager.account_id if dossier.usager else None,
+    ):
         return dossier
-    if str(dossier.uuid) in request.session.get("submitted_dossiers", []):
+    granted = {
+        *request.session.get("submitted_dossiers", []),
+        *request.session.get(TRACKED_SESSION_KEY, []),
+    }
+    if str(dossier.uuid) in granted:
         return dossier
     raise NotFound
+
+
+TRACKED_SESSION_KEY = "tracked_dossiers"
+_CODE_NOISE = re.compile(r"[\s\-]")
+
+
+def grant_tracking_access(request, *, collectivite, reference: str, code: str) -> Dossier | None:
+    """The dossier of this collectivité with that reference and tracking code, now reachable in
+    this browser; None when either does not match (the caller says the same in both cases)."""
+    reference = "".join((reference or "").split()).upper()
+    code = _CODE_NOISE.sub("", code or "").upper()
+    if not reference or not code:
+        return None
+    dossier = (
+        Dossier.objects.filed()
+        .filter(collectivite=collectivite, reference__iexact=reference)
+        .exclude(tracking_code="")
+        .first()
+    )
+    # Compared in constant time; a missing dossier costs the same comparison.
+    expected = dossier.tracking_code if dossier else "X" * len(code)
+    if not secrets.compare_digest(expected.upper().encode(), code.encode()) or dossier is None:
+        return None
+    tracked = [u for u in request.session.get(TRACKED_SESSION_KEY, []) if u != str(dossier.uuid)]
+    request.session[TRACKED_SESSION_KEY] = [*tracked[-19:], str(dossier.uuid)]
+    request.session.cycle_key()  # a new session id once it opens a dossier
+    return dossier

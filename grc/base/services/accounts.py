@@ -55,6 +55,10 @@ def create_user(
     else:
         user.set_unusable_password()
     save_validated(user)
+    # Created by an administrator or the platform's own set-up, who vouch for the address: no
+    # confirmation e-mail before the first login. Citizens' sign-ups go through allauth, which
+    # asks for the confirmation (grc.portal.accounts.adapter).
+    confirm_email_address(user=user)
     record_event(
         action="user.created",
         obj=user,
@@ -210,3 +214,15 @@ def revoke_role(*, actor: User, membership: Membership, channel: str = Channel.A
         ),
     )
     locked.delete()
+
+
+def confirm_email_address(*, user: User) -> None:
+    """Mark the account's address as confirmed (allauth's record of it)."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=user.email).update(primary=False)
+    EmailAddress.objects.update_or_create(
+        user=user,
+        email=user.email,
+        defaults={"verified": True, "primary": True},
+    )

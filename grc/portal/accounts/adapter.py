@@ -1,13 +1,30 @@
-"""How allauth fits GRC: its e-mails leave from the worker after commit, and staff accounts
-(created by an administrator, who vouches for the address) need no confirmation."""
+"""How allauth fits GRC: sign-ups are audited, its e-mails leave from the worker after commit,
+and a login lands where the person works (backoffice) or follows their requests (portal)."""
 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.db import transaction
 
+from grc.base.audit import record_event
+from grc.base.models import Channel
+
 
 class AccountAdapter(DefaultAccountAdapter):
+    def save_user(self, request, user, form, commit=True):
+        with transaction.atomic():
+            user = super().save_user(request, user, form, commit=commit)
+            if commit:
+                record_event(
+                    action="user.signed_up",
+                    obj=user,
+                    actor=user,
+                    channel=Channel.WEB,
+                    collectivite_id=None,
+                    payload={"email": user.email},
+                )
+        return user
+
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         # Rendered now (the request's language and links), sent by the worker after commit:
         # a slow or failing SMTP server neither blocks the page nor loses the message.
@@ -15,7 +32,7 @@ class AccountAdapter(DefaultAccountAdapter):
         html = next(
             (
                 content
-                for content, mimetype in getattr(message, "alternatives", []) or []
+                for content, mimetype in getattr(message, "alternatives", None) or []
                 if mimetype == "text/html"
             ),
             "",
