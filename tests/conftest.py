@@ -126,10 +126,29 @@ def run_jobs():
     jobs are deferred after commit."""
     from procrastinate.contrib.django import app
 
+    def work(queues, failures):
+        try:
+            with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
+                worker_app.run_worker(
+                    queues=queues, wait=False, install_signal_handlers=False, listen_notify=False
+                )
+        except BaseException as error:  # reported in the test's thread
+            failures.append(error)
+        finally:
+            from django.db import connection
+
+            connection.close()
+
     def run(queues: list[str] | None = None) -> None:
-        with app.replace_connector(app.connector.get_worker_connector()) as worker_app:
-            worker_app.run_worker(
-                queues=queues, wait=False, install_signal_handlers=False, listen_notify=False
-            )
+        # In a thread of its own: the worker runs its own event loop (asyncio.run), which
+        # cannot start inside one already running here (Playwright's sync API).
+        import threading
+
+        failures: list[BaseException] = []
+        thread = threading.Thread(target=work, args=(queues, failures))
+        thread.start()
+        thread.join()
+        if failures:
+            raise failures[0]
 
     return run
