@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from stdnum import luhn
@@ -17,6 +18,31 @@ DEMO_PASSWORD = "demo-grc-2026"  # noqa: S105 - a documented demo password, refu
 
 def _siren(prefix: str) -> str:
     return prefix + luhn.calc_check_digit(prefix)
+
+
+def _declaration(*, rate: str, audited: datetime.date, contact: str) -> dict:
+    """A partially conforming portal's accessibility declaration, as after a first audit."""
+    return {
+        "accessibility_status": "partielle",
+        "accessibility_rate": Decimal(rate),
+        "accessibility_audit_date": audited,
+        "accessibility_auditor": "Agence de mutualisation, pôle accessibilité numérique",
+        "accessibility_non_compliances": (
+            "Certaines cartes de localisation n'ont pas d'alternative textuelle complète "
+            "(critère 1.3).\n"
+            "Des documents PDF anciens joints aux démarches ne sont pas balisés (critère 13.3)."
+        ),
+        "accessibility_derogations": "",
+        "accessibility_contact": contact,
+        "accessibility_multiyear_plan": (
+            "Schéma pluriannuel 2026-2028 : audit de chaque nouveau service en ligne, formation "
+            "des agents qui rédigent les contenus, clauses d'accessibilité dans les marchés."
+        ),
+        "accessibility_action_plan": (
+            "Alternatives textuelles des cartes ; remplacement des PDF non balisés ; nouvel "
+            "audit à l'automne."
+        ),
+    }
 
 
 COLLECTIVITES = [
@@ -36,7 +62,15 @@ COLLECTIVITES = [
             "primary_colour": "#1d4f91",
             "dpo_name": "Délégué mutualisé de l'agence",
             "dpo_email": "dpo@saint-aubin.test",
-            "legal_mentions": "Directeur de la publication : le maire de Saint-Aubin-sur-Loire.",
+            "legal_mentions": (
+                "Conception du portail : plateforme GRC, logiciel libre mutualisé par l'agence."
+            ),
+            "publication_director": "Hélène Martin, maire de Saint-Aubin-sur-Loire",
+            **_declaration(
+                rate="78.50",
+                audited=datetime.date(2026, 3, 12),
+                contact="accessibilite@saint-aubin.test ou 02 41 00 10 20",
+            ),
         },
         "hosts": ["saint-aubin.localhost"],
         "services": [
@@ -93,6 +127,12 @@ COLLECTIVITES = [
             "primary_colour": "#6b3a12",
             "dpo_name": "Délégué mutualisé de l'agence",
             "dpo_email": "dpo@loire-coteaux.test",
+            "publication_director": "Bernard Lemaire, président de la communauté de communes",
+            **_declaration(
+                rate="71.20",
+                audited=datetime.date(2026, 2, 3),
+                contact="accessibilite@loire-coteaux.test",
+            ),
         },
         "hosts": ["loire-coteaux.localhost"],
         "services": [
@@ -122,6 +162,12 @@ COLLECTIVITES = [
         ],
     },
 ]
+
+# Filled in on a demo loaded before these fields existed.
+DECLARATION_FIELDS = (
+    "publication_director",
+    *(name for name in COLLECTIVITES[0]["data"] if name.startswith("accessibility_")),
+)
 
 CITIZENS = [
     # email, first, last, birth date, street, phone; records in the commune, the first three
@@ -295,6 +341,13 @@ def load_demo() -> list[Login]:
             collectivite = collectivites.create_collectivite(
                 actor=platform, data=spec["data"], hosts=spec["hosts"], channel=Channel.SYSTEM
             )
+        elif collectivite.accessibility_audit_date is None:  # loaded before the declaration
+            collectivite = collectivites.update_collectivite(
+                actor=platform,
+                collectivite=collectivite,
+                changes={name: spec["data"][name] for name in DECLARATION_FIELDS},
+                channel=Channel.SYSTEM,
+            )
         loaded.append(collectivite)
         services = {}
         for name, email, phone, hours in spec["services"]:
@@ -347,4 +400,12 @@ def load_demo() -> list[Login]:
             )
         if index == 0:
             logins.append(Login(email, "usagère (compte citoyen, 9 autres : voir README)"))
+            first_citizen = account
+    _dossiers(commune, first_citizen)
     return logins
+
+
+def _dossiers(collectivite: Collectivite, citizen: User) -> None:
+    from grc.demarches.demo import load_demo_dossiers
+
+    load_demo_dossiers(collectivite=collectivite, citizen=citizen)

@@ -174,3 +174,45 @@ def test_account_pages_need_a_login():
     for url in ("/comptes/", "/comptes/profil/"):
         page = client.get(url)
         assert page.status_code == 302 and page["Location"].startswith("/comptes/connexion/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_password_reset_by_the_emailed_link(smtp_server, run_jobs):
+    user = UserFactory(email="oubli@exemple.test")
+    client = browser()
+    assert client.get("/comptes/mot-de-passe/oubli/").status_code == 200
+    sent = client.post("/comptes/mot-de-passe/oubli/", {"email": "OUBLI@exemple.test"})
+    assert sent.status_code == 302
+    # The same answer for an address nobody uses (no account enumeration).
+    unknown = browser().post("/comptes/mot-de-passe/oubli/", {"email": "personne@exemple.test"})
+    assert unknown.status_code == 302 and unknown["Location"] == sent["Location"]
+    run_jobs(["mail"])
+    to_user = [m for m in smtp_server.messages if m["To"] == user.email]
+    assert len(to_user) == 1
+    body = to_user[0].get_body(("plain",)).get_content()
+    path = re.search(r"https?://[^/\s]+(/comptes/mot-de-passe/nouveau/\S+/)", body).group(1)
+    form_page = client.get(path, follow=True)
+    assert form_page.status_code == 200
+    action = form_page.redirect_chain[-1][0] if form_page.redirect_chain else path
+    done = client.post(action, {"password1": STRONG, "password2": STRONG})
+    assert done.status_code == 302
+    assert browser().login(username=user.email, password=STRONG)
+
+
+@pytest.mark.django_db
+def test_every_account_page_renders_in_french_for_a_logged_in_citizen():
+    user = UserFactory()
+    client = browser()
+    client.force_login(user)
+    for url in (
+        "/comptes/",
+        "/comptes/profil/",
+        "/comptes/adresses/",
+        "/comptes/mot-de-passe/",
+        "/comptes/deconnexion/",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        text = page.content.decode()
+        assert '<html lang="fr">' in text, url
+        assert "<title>" in text and "Se déconnecter" in text, url
