@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	2>/dev/null && echo $$p && break; done)
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format install lock clean browser
+.PHONY: run test lint format install lock clean browser oidc
 
 install: $(VENV)/.installed
 
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 run: install
 	$(BIN)/grc devserver --port $(PORT)
 
-test: install lint browser
+test: install lint browser oidc
 	$(BIN)/pytest -n auto
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not possible
@@ -38,6 +38,17 @@ browser:
 	    echo "The browser tests need Chromium: 'sudo apt-get install chromium' (or set GRC_CHROMIUM)."; \
 	    exit 1; \
 	  fi; }
+
+# The FranceConnect tests run a real OpenID Connect provider (tests/oidc_provider/server.js, the
+# oidc-provider package) under Node.js: install its packages from the lock file.
+oidc: tests/oidc_provider/node_modules/.package-lock.json
+
+tests/oidc_provider/node_modules/.package-lock.json: tests/oidc_provider/package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { \
+	  echo "The FranceConnect tests need Node.js >= 20.19 and npm: 'sudo apt-get install nodejs npm'."; \
+	  exit 1; }
+	cd tests/oidc_provider && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 lint: install
 	$(BIN)/ruff check .

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "grc.portal.context.features",
             ],
         },
     },
@@ -120,6 +121,11 @@ ACCOUNT_ADAPTER = "grc.portal.accounts.adapter.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_FORMS = {
+    "login": "grc.portal.accounts.forms.LoginForm",
+    "signup": "grc.portal.accounts.forms.SignupForm",
+    "reset_password": "grc.portal.accounts.forms.ResetPasswordForm",
+}
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
@@ -229,3 +235,30 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Who hosts the platform, for every portal's "Mentions légales" (LCEN art. 6: name, address,
+# phone); several lines with "\n".
+GRC_HOSTING = env.str(
+    "GRC_HOSTING",
+    multiline=True,
+    default=(
+        "L'agence de mutualisation qui exploite la plateforme GRC\n"
+        "(précisez son adresse et son téléphone dans le réglage GRC_HOSTING)"
+    ),
+)
+
+# FranceConnect (OpenID Connect), off unless FRANCECONNECT_ENABLED: the issuer's discovery
+# document (<issuer>/.well-known/openid-configuration) gives the endpoints and keys; the client
+# id and secret come from FranceConnect's partner space. See docs/deploy.md.
+FRANCECONNECT_ENABLED = env.bool("FRANCECONNECT_ENABLED", default=False)
+FRANCECONNECT_ISSUER = env.str("FRANCECONNECT_ISSUER", default="").rstrip("/")
+FRANCECONNECT_CLIENT_ID = env.str("FRANCECONNECT_CLIENT_ID", default="")
+FRANCECONNECT_CLIENT_SECRET = env.str("FRANCECONNECT_CLIENT_SECRET", default="")
+if FRANCECONNECT_ENABLED:
+    if not (FRANCECONNECT_ISSUER and FRANCECONNECT_CLIENT_ID and FRANCECONNECT_CLIENT_SECRET):
+        raise ImproperlyConfigured(
+            "FRANCECONNECT_ENABLED needs FRANCECONNECT_ISSUER, FRANCECONNECT_CLIENT_ID and "
+            "FRANCECONNECT_CLIENT_SECRET"
+        )
+    if PRODUCTION and not FRANCECONNECT_ISSUER.startswith("https://"):
+        raise ImproperlyConfigured("FRANCECONNECT_ISSUER must be an https:// address in production")
