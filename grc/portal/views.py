@@ -2,7 +2,11 @@ from django.http import Http404
 from django.shortcuts import render
 
 from grc.base.selectors import active_collectivites, collectivite_for_request
-from grc.demarches.selectors import published_demarches
+from grc.demarches.selectors import (
+    SEARCH_MAX_LENGTH,
+    search_published_demarches,
+    search_terms,
+)
 
 
 def root(request):
@@ -22,6 +26,8 @@ def home(request, slug: str):
 
 
 def _home(request, collectivite):
+    """The home page; `?q=` narrows the démarches to a search, still grouped by category."""
+    query = " ".join(search_terms(request.GET.get("q", "")))
     services = collectivite.services.filter(is_active=True).order_by("name")
     return render(
         request,
@@ -29,6 +35,8 @@ def _home(request, collectivite):
         {
             "collectivite": collectivite,
             "services": services,
-            "demarches": published_demarches(collectivite),
+            "demarches": list(search_published_demarches(collectivite, query)),
+            "query": query,
+            "search_max_length": SEARCH_MAX_LENGTH,
         },
     )

@@ -27,8 +27,12 @@ class CollectiviteForm(forms.ModelForm):
             "name", "kind", "slug", "reference_prefix", "siren", "is_active", "address_line1",
             "address_line2", "postal_code", "city", "country", "email", "phone", "website", "logo",
             "primary_colour", "secondary_colour", "legal_mentions", "dpo_name", "dpo_email",
-            "dpo_address",
+            "dpo_address", "publication_director", "accessibility_status", "accessibility_rate",
+            "accessibility_audit_date", "accessibility_auditor", "accessibility_non_compliances",
+            "accessibility_derogations", "accessibility_contact", "accessibility_multiyear_plan",
+            "accessibility_action_plan",
         ]  # fmt: skip
+        localized_fields = ["accessibility_rate"]  # "64,5" as typed in French
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -69,15 +73,26 @@ class CollectiviteAdmin(ScopedAdmin):
             },
         ),
         (_("Portail"), {"fields": ["hosts_text", "logo", "primary_colour", "secondary_colour"]}),
+        (_("Mentions légales"), {"fields": ["publication_director", "legal_mentions"]}),
+        (_("Données personnelles"), {"fields": ["dpo_name", "dpo_email", "dpo_address"]}),
         (
-            _("Mentions et données personnelles"),
+            _("Déclaration d'accessibilité"),
             {
+                "description": _(
+                    "Publiée sur la page « Accessibilité » du portail ; l'état de conformité "
+                    "figure en pied de chaque page. Sans audit, le portail est non conforme."
+                ),
                 "fields": [
-                    "legal_mentions",
-                    "dpo_name",
-                    "dpo_email",
-                    "dpo_address",
-                ]
+                    "accessibility_status",
+                    "accessibility_rate",
+                    "accessibility_audit_date",
+                    "accessibility_auditor",
+                    "accessibility_non_compliances",
+                    "accessibility_derogations",
+                    "accessibility_contact",
+                    "accessibility_multiyear_plan",
+                    "accessibility_action_plan",
+                ],
             },
         ),
     ]
