@@ -89,3 +89,12 @@ def test_portal_colour_must_carry_white_text():
 def test_name_key_ignores_accents_case_and_punctuation():
     assert name_key("Hélène-Marie", "D'Œuvray") == "helene marie d oeuvray"
     assert name_key("  JEAN  ", None, "DUPONT") == "jean dupont"
+
+
+def test_the_phone_filter_shows_numbers_as_people_read_them():
+    from grc.base.templatetags.grc_format import phone
+
+    assert phone("+33241001020") == "02 41 00 10 20"
+    assert phone("+442079460958") == "+44 20 7946 0958"
+    assert phone("pas un numéro") == "pas un numéro"
+    assert phone("") == ""
