@@ -150,6 +150,8 @@ ACCOUNT_RATE_LIMITS = {
 GRC_RATE_LIMITS = {
     "tracking_lookup": env.str("GRC_RATE_TRACKING_LOOKUP", default="10/10m/ip"),
     "submit": env.str("GRC_RATE_SUBMIT", default="20/h/ip"),
+    # Messages a citizen writes on one dossier (the key is the dossier), and from one address.
+    "message": env.str("GRC_RATE_MESSAGE", default="30/h/key,60/h/ip"),
 }
 
 # Shared by every process: rate-limit counters. The table is created by a migration.

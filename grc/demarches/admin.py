@@ -14,6 +14,7 @@ from grc.demarches.models import (
     Document,
     Dossier,
     Message,
+    Notification,
     PieceRequest,
     StatusChange,
 )
@@ -59,7 +60,7 @@ class ActionRunInline(ReadOnlyInline):
 
 class MessageInline(ReadOnlyInline):
     model = Message
-    fields = ["created_at", "direction", "channel", "author", "body"]
+    fields = ["created_at", "direction", "channel", "author", "body", "read_at"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")
@@ -78,6 +79,13 @@ class PieceRequestInline(ReadOnlyInline):
 class DocumentInline(ReadOnlyInline):
     model = Document
     fields = ["created_at", "kind", "title", "file", "visible_to_citizen"]
+
+
+class NotificationInline(ReadOnlyInline):
+    """What the citizen was told by e-mail, or why not (grc.demarches.notifications)."""
+
+    model = Notification
+    fields = ["created_at", "kind", "status", "reason", "recipient", "subject", "sent_at"]
 
 
 @admin.register(Dossier)
@@ -118,6 +126,7 @@ class DossierAdmin(ScopedAdmin):
         AcknowledgementInline,
         PieceRequestInline,
         DocumentInline,
+        NotificationInline,
     ]
     show_full_result_count = False
 

@@ -3,6 +3,7 @@
 from procrastinate import RetryStrategy
 from procrastinate.contrib.django import app
 
+from grc.demarches import notifications
 from grc.demarches.acknowledgements import delivery
 from grc.demarches.workflow.actions import MAX_ATTEMPTS as MAX_ACTION_ATTEMPTS
 
@@ -14,6 +15,16 @@ from grc.demarches.workflow.actions import MAX_ATTEMPTS as MAX_ACTION_ATTEMPTS
 )
 def deliver_acknowledgement(acknowledgement_id: int) -> None:
     delivery.deliver(acknowledgement_id)
+
+
+@app.task(
+    name="demarches.send_notification",
+    queue="mail",
+    retry=RetryStrategy(max_attempts=notifications.MAX_ATTEMPTS, exponential_wait=3),
+)
+def send_notification(notification_id: int) -> None:
+    """An e-mail telling the citizen of an event on their dossier (grc.demarches.notifications)."""
+    notifications.deliver(notification_id)
 
 
 @app.periodic(cron="17 3 * * *", periodic_id="purge_expired_drafts")

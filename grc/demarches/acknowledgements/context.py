@@ -4,6 +4,7 @@ built from a dossier."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import reverse
@@ -14,8 +15,18 @@ from grc.demarches.models import Dossier
 
 
 def dossier_url(dossier: Dossier) -> str:
-    path = reverse("portal:dossier", args=[dossier.collectivite.slug, dossier.uuid])
-    return settings.GRC_BASE_URL.rstrip("/") + path
+    """Where a message sends the citizen back to their dossier: its page when an account
+    follows it (after login), else the tracking page with the reference filled in (the page
+    itself opens only in the browser it was filed from)."""
+    base = settings.GRC_BASE_URL.rstrip("/")
+    slug = dossier.collectivite.slug
+    followed = dossier.account_id is not None or (
+        dossier.usager_id is not None and dossier.usager.account_id is not None
+    )
+    if followed:
+        return base + reverse("portal:dossier", args=[slug, dossier.uuid])
+    path = reverse("portal:tracking", args=[slug])
+    return f"{base}{path}?{urlencode({'reference': dossier.reference})}"
 
 
 def build_context(dossier: Dossier) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from grc.base.models import Channel, Collectivite, Service, User
-from grc.demarches.models.dossiers import Dossier
+from grc.demarches.models.dossiers import Attachment, Dossier
 
 
 class StatusChange(models.Model):
@@ -116,6 +116,24 @@ class Message(models.Model):
         return self.direction != self.Direction.NOTE
 
 
+class MessageAttachment(models.Model):
+    """A file sent with a message, either way: one of the dossier's attachments (stored and
+    checked like the others), tied to the message that carried it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachment_links")
+    attachment = models.OneToOneField(
+        Attachment, on_delete=models.CASCADE, related_name="message_link"
+    )
+
+    class Meta:
+        verbose_name = _("pièce jointe d'un message")
+        verbose_name_plural = _("pièces jointes des messages")
+        ordering = ["message", "id"]
+
+    def __str__(self) -> str:
+        return str(self.attachment_id)
+
+
 class PieceRequest(models.Model):
     """A request for missing pieces (CRPA L114-5): the list, the deadline, and when the citizen
     answered. Its span pauses the legal clock."""
@@ -205,3 +223,96 @@ class Transfer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_collectivite} → {self.to_collectivite}"
+
+
+class Notification(models.Model):
+    """An e-mail telling the citizen that something happened on their dossier (a step, a
+    message, a request for pieces, a document), or why none was sent: kept as the record of
+    what the citizen was told, when and at which address (grc/demarches/notifications.py).
+
+    One per event at most (the one-to-one links): a retried job never tells twice."""
+
+    class Kind(models.TextChoices):
+        # The same words as the citizen's preferences (CitizenProfile.wants).
+        STATUS = "status", _("Changement d'étape")
+        MESSAGES = "messages", _("Message du service")
+        PIECES = "pieces", _("Demande de pièces")
+        DOCUMENTS = "documents", _("Document émis")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("À envoyer")
+        SENT = "sent", _("Envoyé")
+        SKIPPED = "skipped", _("Non envoyé")
+        FAILED = "failed", _("Échec de l'envoi")
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices)
+    status_change = models.OneToOneField(
+        StatusChange, on_delete=models.CASCADE, null=True, blank=True, related_name="notification"
+    )
+    message = models.OneToOneField(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="notification"
+    )
+    piece_request = models.OneToOneField(
+        PieceRequest, on_delete=models.CASCADE, null=True, blank=True, related_name="notification"
+    )
+    document = models.OneToOneField(
+        Document, on_delete=models.CASCADE, null=True, blank=True, related_name="notification"
+    )
+    status = models.CharField(
+        _("état"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    reason = models.CharField(_("motif du non-envoi"), max_length=200, blank=True)
+    recipient = models.EmailField(_("destinataire"), blank=True)
+    subject = models.CharField(_("objet"), max_length=300, blank=True)
+    body = models.TextField(_("texte envoyé"), blank=True)
+    # The Message-ID we gave the e-mail (the mail gateway matches replies with it).
+    email_id = models.CharField(_("Message-ID"), max_length=255, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("tentatives"), default=0)
+    last_error = models.TextField(_("dernière erreur"), blank=True)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("envoyé le"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["dossier", "created_at", "id"]
+        constraints = [
+            # Each kind is about exactly the thing it names.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        kind="status",
+                        status_change__isnull=False,
+                        message__isnull=True,
+                        piece_request__isnull=True,
+                        document__isnull=True,
+                    )
+                    | models.Q(
+                        kind="messages",
+                        status_change__isnull=True,
+                        message__isnull=False,
+                        piece_request__isnull=True,
+                        document__isnull=True,
+                    )
+                    | models.Q(
+                        kind="pieces",
+                        status_change__isnull=True,
+                        message__isnull=True,
+                        piece_request__isnull=False,
+                        document__isnull=True,
+                    )
+                    | models.Q(
+                        kind="documents",
+                        status_change__isnull=True,
+                        message__isnull=True,
+                        piece_request__isnull=True,
+                        document__isnull=False,
+                    )
+                ),
+                name="notification_about_one_thing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"

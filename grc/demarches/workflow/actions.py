@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 from grc.base.calendar import paris_today
 from grc.base.mail import send_email
 from grc.base.models import Channel, Membership, Role, Service, User
-from grc.demarches import texts
+from grc.demarches import notifications, texts
 from grc.demarches.acknowledgements.context import build_context
 from grc.demarches.acknowledgements.render import html_to_pdf
 from grc.demarches.models import ActionRun, Document, Dossier, Message, PieceRequest, StatusChange
@@ -192,6 +192,13 @@ def _email(run: ActionRun, spec: dict) -> dict[str, Any]:
             "_status": ActionRun.Status.SKIPPED,
             "reason": _("pas d'adresse e-mail pour ce destinataire"),
         }
+    if spec.get("to") == "citizen":
+        kind = notifications.workflow_email_kind(run.status_change, dossier.version.workflow)
+        if not notifications.wants(dossier, kind):
+            return {
+                "_status": ActionRun.Status.SKIPPED,
+                "reason": _("l'usager ne souhaite pas recevoir ces e-mails"),
+            }
     subject = " ".join(_render(spec["subject"], context).split())
     body = _render(spec["body"], context)
     reply_to = [dossier.service.email] if dossier.service_id and dossier.service.email else None
@@ -242,9 +249,13 @@ def _sms(run: ActionRun, spec: dict) -> dict[str, Any]:
 
 def _message(run: ActionRun, spec: dict) -> dict[str, Any]:
     body = _render(spec["body"], context_for(run))
-    message = Message.objects.create(
-        dossier=run.dossier, direction=Message.Direction.OUT, channel=Channel.WEB, body=body
-    )
+    with transaction.atomic():
+        message = Message.objects.create(
+            dossier=run.dossier, direction=Message.Direction.OUT, channel=Channel.WEB, body=body
+        )
+        notifications.message_posted(
+            message, change=run.status_change, workflow=run.dossier.version.workflow
+        )
     return {"message": message.pk}
 
 
@@ -317,6 +328,9 @@ def _request_pieces(run: ActionRun, spec: dict) -> dict[str, Any]:
             requested_at=requested_at,
             actor=run.status_change.actor,
         )
+        notifications.pieces_requested(
+            request, change=run.status_change, workflow=run.dossier.version.workflow
+        )
     return {"piece_request": request.pk}
 
 
@@ -341,7 +355,9 @@ def _document(run: ActionRun, spec: dict) -> dict[str, Any]:
         visible_to_citizen=spec.get("visible_to_citizen", True),
     )
     document.file.save(f"{run.dossier.reference}.pdf", ContentFile(pdf), save=False)
-    document.save()
+    with transaction.atomic():
+        document.save()
+        notifications.document_issued(document)
     return {"document": document.pk, "sha256": document.sha256}
 
 

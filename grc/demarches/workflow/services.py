@@ -19,7 +19,7 @@ from grc.base.audit import record_event
 from grc.base.calendar import add_working_days, paris_date, paris_today
 from grc.base.models import Channel, Service, User
 from grc.demarches import access as demarche_access
-from grc.demarches import answers, conditions, legal
+from grc.demarches import answers, conditions, legal, notifications
 from grc.demarches.models import Dossier, Message, PieceRequest, StatusChange, Transfer
 from grc.demarches.workflow import definition as wf
 
@@ -180,7 +180,8 @@ def _enter(
     data: dict[str, Any],
     channel: str,
 ) -> StatusChange:
-    """Put a (locked) dossier in a status: history, audit, timers, actions after commit."""
+    """Put a (locked) dossier in a status: history, audit, timers, actions and the citizen's
+    notification after commit."""
     from grc.demarches.workflow.actions import schedule_actions
 
     workflow = dossier.version.workflow
@@ -235,6 +236,7 @@ def _enter(
     schedule_actions(
         change, transition=transition, status=entered if previous != status_key else None
     )
+    notifications.status_changed(change, transition=transition, status=entered, actor=actor)
     return change
 
 
@@ -536,7 +538,7 @@ def transfer_to_service(
     locked.service = service
     locked.assignee = None
     locked.save(update_fields=["service", "assignee", "updated_at"])
-    Message.objects.create(
+    message = Message.objects.create(
         dossier=locked,
         direction=Message.Direction.OUT,
         channel=Channel.WEB,
@@ -549,6 +551,7 @@ def transfer_to_service(
         )
         % {"s": service.name},
     )
+    notifications.message_posted(message)
     record_event(
         action="dossier.transferred",
         obj=locked,
