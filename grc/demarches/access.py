@@ -120,12 +120,12 @@ def own_drafts(request, collectivite) -> list[Dossier]:
         .select_related("demarche", "collectivite")
         .order_by("-updated_at")
     )
-    return [
-        draft
-        for draft in drafts
-        if draft.account_id is not None
-        or (draft.draft_token and secrets.compare_digest(tokens[str(draft.uuid)], draft.draft_token))
-    ]
+    return [draft for draft in drafts if draft.account_id is not None or _holds(tokens, draft)]
+
+
+def _holds(tokens: dict[str, str], draft: Dossier) -> bool:
+    token = tokens.get(str(draft.uuid), "")
+    return bool(draft.draft_token) and secrets.compare_digest(token, draft.draft_token)
 
 
 class CitizenOfDossier:
@@ -169,9 +169,14 @@ def access_submitted_by_session(request, dossier_uuid, collectivite) -> Dossier:
     except (Dossier.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound from None
     user = request.user
-    if user.is_authenticated and user.is_active and user.pk in (
-        dossier.account_id,
-        dossier.usager.account_id if dossier.usager else None,
+    if (
+        user.is_authenticated
+        and user.is_active
+        and user.pk
+        in (
+            dossier.account_id,
+            dossier.usager.account_id if dossier.usager else None,
+        )
     ):
         return dossier
     granted = {

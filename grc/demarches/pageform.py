@@ -9,9 +9,10 @@ from typing import Any
 
 from django import forms
 from django.forms.utils import ErrorDict
+from django.utils.translation import gettext as _
 
 from grc.demarches import answers, conditions, fieldkinds
-from grc.demarches.definition import has_answer
+from grc.demarches.definition import FILE_TYPES, has_answer
 
 SEP = "__"  # block items: <block>__<index>__<sub-field>
 
@@ -221,6 +222,7 @@ class PageForm(forms.Form):
                     if str(i).isdecimal() and int(i) in self.attachments_by_id
                 ]
                 row["upload_name"] = f"{name}{SEP}upload"
+                row["accept_label"] = file_types_label(spec.get("accept") or list(FILE_TYPES))
         return row
 
     def condition_context(self) -> dict[str, Any]:
@@ -235,6 +237,14 @@ class PageForm(forms.Form):
 
     def shown_keys(self) -> list[str]:
         return sorted(self._visibility()[0])
+
+
+def file_types_label(accepted: list[str]) -> str:
+    """The accepted file types in words, shown before a file is chosen: "PDF, JPEG ou PNG"."""
+    names = [FILE_TYPES.get(mime, mime) for mime in accepted]
+    if len(names) < 2:
+        return "".join(names)
+    return _("%(first)s ou %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}
 
 
 _ITEM = re.compile(rf"^(?P<block>[a-z][a-z0-9_]*){SEP}(?P<index>\d+){SEP}(?P<rest>.+)$")

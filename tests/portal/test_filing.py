@@ -157,7 +157,7 @@ def assert_error_tied(response, key: str, message: str, *, tag: str = "input") -
     page = text_of(response)
     summary = re.search(r'<div class="error-summary" role="alert".*?</div>', page, re.S)
     assert summary, "no error summary"
-    assert f'href="#id_{key}">{message}' in summary.group(0)
+    assert re.search(rf'href="#id_{key}">[^<]* : {re.escape(message)}', summary.group(0))
     assert f'id="id_{key}"' in page, "the summary's link leads nowhere"
     errors = re.search(rf'<ul class="errors" id="id_{key}_errors">(.*?)</ul>', page, re.S)
     assert errors and message in errors.group(1)
@@ -477,7 +477,9 @@ def test_a_page_hidden_by_an_earlier_answer_is_skipped_and_its_answers_not_sent(
     summary = follow(client, submit(client, page, remarques="Rien à ajouter."))
     assert "Rex" not in text_of(summary) and "Votre animal" not in text_of(summary)
 
-    sent = client.post(summary_url(draft), {"contact_email": "camille@exemple.test"})
+    sent = client.post(
+        summary_url(draft), {"attestation": "on", "contact_email": "camille@exemple.test"}
+    )
     assert sent.status_code == 302
     filed = Dossier.objects.get(pk=draft.pk)
     assert filed.is_filed
@@ -495,11 +497,19 @@ def test_the_summary_links_to_what_is_missing_and_refuses_to_send_it(place):
     assert f'href="{page_url(draft, "demande")}">Nom : Ce champ est obligatoire.' in found
     assert "Êtes-vous déjà venu ? : Ce champ est obligatoire." in found
 
-    refused = client.post(summary_url(draft), {"contact_email": "camille@exemple.test"})
+    refused = client.post(
+        summary_url(draft), {"attestation": "on", "contact_email": "camille@exemple.test"}
+    )
     assert refused.status_code == 400
     draft.refresh_from_db()
     assert draft.status == Dossier.DRAFT and draft.reference == ""
     assert not Acknowledgement.objects.exists()
+    # Everything to fix is said at once: the missing e-mail address too, and the count.
+    refused = client.post(summary_url(draft))
+    found = error_summary(refused)
+    assert "Il y a 4 erreurs" in found
+    assert '<a href="#contact_email">Indiquez votre adresse e-mail.</a>' in found
+    assert '<a href="#attestation">Cochez la case' in found
 
 
 # --- 2. A condition on the same page, without JavaScript --------------------------------------
@@ -561,7 +571,7 @@ def test_invalid_answers_come_back_with_linked_french_messages_and_the_valid_one
     assert refused.status_code == 400
     assert refused.request["PATH_INFO"] == page_url(draft, "demande")
     assert "<title>Erreur – " in text_of(refused)
-    assert "3 réponses sont à corriger" in text_of(refused)
+    assert "Il y a 3 erreurs" in text_of(refused)
     assert_error_tied(refused, "age", "Saisissez un nombre entier.")
     assert_error_tied(refused, "courriel", "Saisissez une adresse de courriel valide.")
     assert_error_tied(refused, "deja_venu", "Ce champ est obligatoire.", tag="fieldset")
@@ -677,7 +687,7 @@ def test_a_block_below_its_minimum_is_refused_with_a_french_message(place):
     assert refused.status_code == 400
     assert "Ajoutez au moins 1 enfant." in text_of(refused)
     page = text_of(refused)
-    assert 'href="#id_enfants">Ajoutez au moins 1 enfant.' in page
+    assert 'href="#id_enfants">Vos enfants : Ajoutez au moins 1 enfant.' in page
     assert 'id="id_enfants"' in page
     fieldset = re.search(r'<fieldset class="block"[^>]*>', page).group(0)
     assert "id_enfants_errors" in described_by(fieldset)
@@ -789,7 +799,9 @@ def test_a_file_left_out_of_the_dossier_is_not_kept_on_disk(
     summary = follow(client, submit(client, page, photo=None))
     assert "photo.png" not in text_of(summary)
     with django_capture_on_commit_callbacks(execute=True):  # files go once committed
-        sent = client.post(summary_url(draft), {"contact_email": "camille@exemple.test"})
+        sent = client.post(
+            summary_url(draft), {"attestation": "on", "contact_email": "camille@exemple.test"}
+        )
     assert sent.status_code == 302
     assert not Attachment.objects.filter(dossier=draft).exists()
     assert stored_files(media) == []
@@ -804,7 +816,9 @@ def test_sending_anonymously_without_an_email_address_is_refused_on_that_field(p
     summary = to_summary(client, demarche)
     assert 'id="contact_email"' in summary.content.decode()
 
-    refused = client.post(summary.request["PATH_INFO"], {"contact_email": "  "})
+    refused = client.post(
+        summary.request["PATH_INFO"], {"attestation": "on", "contact_email": "  "}
+    )
     assert refused.status_code == 400
     page = text_of(refused)
     message = "Indiquez votre adresse e-mail : elle sert à vous envoyer l'accusé de réception"
@@ -826,7 +840,9 @@ def test_sending_with_a_malformed_email_address_is_refused_on_that_field(place):
     demarche = publish(place, [DEMANDE])
     client = browser()
     summary = to_summary(client, demarche)
-    refused = client.post(summary.request["PATH_INFO"], {"contact_email": "pas-une-adresse"})
+    refused = client.post(
+        summary.request["PATH_INFO"], {"attestation": "on", "contact_email": "pas-une-adresse"}
+    )
     assert refused.status_code == 400
     message = "« pas-une-adresse » n'est pas une adresse e-mail valide."
     errors = re.search(r'id="contact_email_errors"[^>]*>(.*?)</ul>', text_of(refused), re.S)
@@ -844,12 +860,11 @@ def test_sending_the_summary_twice_files_one_dossier(place):
     client = browser()
     summary = to_summary(client, demarche)
     url = summary.request["PATH_INFO"]
-    first = client.post(url, {"contact_email": "camille@exemple.test"})
-    second = client.post(url, {"contact_email": "camille@exemple.test"})
+    first = client.post(url, {"attestation": "on", "contact_email": "camille@exemple.test"})
+    second = client.post(url, {"attestation": "on", "contact_email": "camille@exemple.test"})
+    # The second click lands on the dossier filed by the first, not on an error.
     assert first.status_code == 302
-    assert second.status_code in (302, 404)
-    if second.status_code == 302:
-        assert second["Location"] == first["Location"]
+    assert second.status_code == 302 and second["Location"] == first["Location"]
 
     filed = Dossier.objects.filter(demarche=demarche)
     assert filed.count() == 1
@@ -878,7 +893,9 @@ def test_another_browser_cannot_reach_an_anonymous_draft_or_dossier(place):
     page = follow(owner, submit(owner, page, nom="Durand", deja_venu="false"))
     summary = follow(owner, submit(owner, page))
     assert (
-        owner.post(summary.request["PATH_INFO"], {"contact_email": "c@exemple.test"}).status_code
+        owner.post(
+            summary.request["PATH_INFO"], {"attestation": "on", "contact_email": "c@exemple.test"}
+        ).status_code
         == 302
     )
     for ack in Acknowledgement.objects.filter(dossier=draft):
@@ -902,7 +919,11 @@ def test_a_citizen_account_cannot_reach_another_accounts_draft(place):
     assert alice.get(page_url(draft, "demande")).status_code == 200
     for url in (page_url(draft, "demande"), summary_url(draft)):
         assert bruno.get(url).status_code == 404
-        assert browser().get(url).status_code == 404  # nor anyone without an account
+        # Nor anyone without an account: asked to log in (the owner's session may have
+        # expired), shown nothing of the draft.
+        anonymous = browser().get(url)
+        assert anonymous.status_code == 302
+        assert anonymous["Location"].startswith("/comptes/connexion/?next=")
 
 
 def test_a_random_draft_or_dossier_id_is_the_same_not_found(place):
@@ -981,7 +1002,7 @@ def test_an_account_demarche_sends_anonymous_people_to_log_in_then_prefills_the_
     # A prefilled answer is a proposal: the person may change it.
     summary = follow(client, submit(client, page, prenom="Camille-Marie"))
     assert 'name="contact_email"' not in summary.content.decode()  # the account's address
-    sent = client.post(summary.request["PATH_INFO"])
+    sent = client.post(summary.request["PATH_INFO"], {"attestation": "on"})
     assert sent.status_code == 302, error_summary(sent)
     filed = Dossier.objects.get(pk=draft.pk)
     assert filed.is_filed
@@ -1003,7 +1024,10 @@ def test_sending_defers_both_acknowledgements_which_mail_the_are_with_its_pdf(
     client = browser()
     summary = to_summary(client, demarche)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        sent = client.post(summary.request["PATH_INFO"], {"contact_email": "camille@exemple.test"})
+        sent = client.post(
+            summary.request["PATH_INFO"],
+            {"attestation": "on", "contact_email": "camille@exemple.test"},
+        )
     assert sent.status_code == 302
     dossier = Dossier.objects.get(demarche=demarche)
 
@@ -1023,6 +1047,8 @@ def test_sending_defers_both_acknowledgements_which_mail_the_are_with_its_pdf(
     for message in mail.outbox:
         assert message.to == ["camille@exemple.test"]
         assert dossier.reference in message.subject + message.body
+        # Filed without an account: the code to follow it is in both acknowledgements.
+        assert dossier.tracking_code and dossier.tracking_code in message.body
     with_pdf = [m for m in mail.outbox if m.attachments]
     assert len(with_pdf) == 1
     name, content, mimetype = with_pdf[0].attachments[0]

@@ -106,6 +106,29 @@ def save_draft(*, dossier: Dossier, page_key: str, page_answers: dict[str, Any])
     return locked
 
 
+@transaction.atomic
+def delete_draft(*, dossier: Dossier, actor: User | None) -> None:
+    """Delete a draft at its owner's request ("Mes brouillons"), with its files. The caller
+    reached it through access_own_draft; a draft of an account is its holder's only."""
+    locked = Dossier.objects.select_for_update().filter(pk=dossier.pk).first()
+    if locked is None or locked.status != Dossier.DRAFT:
+        raise ValidationError(_("Ce brouillon n'existe plus : la demande a peut-être été envoyée."))
+    if locked.account_id is not None and (
+        actor is None or not actor.is_authenticated or actor.pk != locked.account_id
+    ):
+        raise deny()
+    record_event(
+        action="dossier.draft_deleted",
+        obj=locked,
+        actor=actor,
+        channel=Channel.WEB,
+        collectivite_id=locked.collectivite_id,
+        payload={"uuid": str(locked.uuid), "demarche": locked.demarche_id},
+    )
+    _drop_attachments(locked.attachments.all())
+    locked.delete()
+
+
 # --- Attachments ------------------------------------------------------------------------------
 
 
@@ -136,6 +159,31 @@ def attach_file(
     )
 
 
+@transaction.atomic
+def detach_file(*, dossier: Dossier, attachment_id: int) -> None:
+    """Take a file back out of a draft (the citizen removed it): the file goes, and so does its
+    id from the answers that named it. A filed dossier's files stay as they were sent."""
+    locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+    if locked.status != Dossier.DRAFT:
+        raise ValidationError(_("Ce dossier a déjà été envoyé."))
+    rows = locked.attachments.filter(pk=attachment_id)
+    if not rows.exists():
+        raise ValidationError(_("Pièce jointe inconnue."))
+    _drop_attachments(rows)
+
+    def without(value):
+        if isinstance(value, list):
+            return [without(v) for v in value if not (type(v) is int and v == attachment_id)]
+        if isinstance(value, dict):
+            return {k: without(v) for k, v in value.items()}
+        return value
+
+    cleaned = {key: without(value) for key, value in locked.answers.items()}
+    if cleaned != locked.answers:
+        locked.answers = cleaned
+        locked.save(update_fields=["answers", "updated_at"])
+
+
 # What a citizen may send as missing pieces: documents and pictures.
 PIECE_TYPES = ["application/pdf", "image/jpeg", "image/png", "image/heic", "image/webp"]
 PIECE_SIZE_MB = 20
@@ -161,6 +209,22 @@ def check_piece(upload: UploadedFile) -> None:
     """Refuse a file that attach_piece would refuse, before anything is stored (a batch of
     files is accepted whole or not at all)."""
     _checked(upload, accepted=PIECE_TYPES, limit=PIECE_SIZE_MB)
+
+
+@transaction.atomic
+def attach_message_file(
+    *, dossier: Dossier, message_id: int, upload: UploadedFile, actor=None
+) -> Attachment:
+    """A file sent with a message on the dossier (grc.demarches.services.messages), either way:
+    the same checks as missing pieces."""
+    return _store_upload(
+        dossier=dossier,
+        field_key=f"message:{message_id}",
+        upload=upload,
+        actor=actor,
+        accepted=PIECE_TYPES,
+        limit=PIECE_SIZE_MB,
+    )
 
 
 def _checked(upload: UploadedFile, *, accepted: list[str], limit: int) -> tuple[str, str]:

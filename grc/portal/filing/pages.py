@@ -12,24 +12,34 @@ from grc.demarches import answers
 from grc.demarches.definition import has_answer
 from grc.demarches.models import Dossier
 from grc.demarches.pageform import SEP, PageForm, item_name, remove_item
+from grc.demarches.selectors import located_errors
 from grc.demarches.services import dossiers as dossier_services
 
 
 def profile_prefill(request) -> dict:
-    """What the citizen's account knows (the profile page of a later issue adds more)."""
-    user = request.user
-    if not user.is_authenticated:
-        return {}
-    prefill = {"first_name": user.first_name, "last_name": user.last_name, "email": user.email}
-    record = user.usagers.order_by("-updated_at").first()
-    if record is not None:
-        if record.phones:
-            prefill["phone"] = record.phones[0]
-        if record.birth_date:
-            prefill["birth_date"] = record.birth_date.isoformat()
-        if not record.address.is_empty():
-            prefill["address"] = {k: getattr(record, k) for k in record.ADDRESS_FIELDS}
-    return {k: v for k, v in prefill.items() if v}
+    """What the citizen's account knows (profile, else their latest citizen record)."""
+    from grc.portal.selectors import prefill_for
+
+    return prefill_for(request.user)
+
+
+def resume_page(dossier: Dossier) -> str | None:
+    """Where a person picks a draft up again: the first page with an answer missing or to
+    correct (the one they had reached, when they filled the pages in order); None when every
+    answer is there (the summary)."""
+    definition = dossier.version.definition
+    outcome = answers.validate_answers(
+        definition,
+        dossier.answers,
+        known_attachments=dossier_services.known_attachments(dossier),
+    )
+    if outcome.ok:
+        return None
+    wrong = {key.split(".", 1)[0] for key in outcome.errors}
+    for page in answers.visible_pages(definition, dossier.answers):
+        if answers.page_keys(page) & wrong:
+            return page["key"]
+    return None
 
 
 class PageFlow:
@@ -63,8 +73,8 @@ class PageFlow:
         upload_errors = self.store_uploads(data)
         if action.startswith(("add:", "remove:")):
             return self.render(self.form(self.block_action(data, action)), rebound=True)
-        form = self.form(data)
-        form.full_clean()
+        # Keep what is valid even when something is not: nothing typed is lost.
+        form = self.keep(data)
         for name, problems in upload_errors.items():
             form._errors.setdefault(name, form.error_class()).extend(problems)
         # A question the person has not seen yet (no JavaScript) is asked, not reported as an
@@ -73,10 +83,6 @@ class PageFlow:
         for name in list(form.errors):
             if any(name == key or name.startswith(f"{key}{SEP}") for key in newly_shown):
                 del form._errors[name]
-        # Keep what is valid even when something is not: nothing typed is lost.
-        self.dossier = dossier_services.save_draft(
-            dossier=self.dossier, page_key=self.page["key"], page_answers=form.cleaned_data
-        )
         if action == "previous" and self.index > 0:
             return redirect(
                 "portal:page",
@@ -106,6 +112,31 @@ class PageFlow:
                 pages[position + 1]["key"],
             )
         return redirect("portal:summary", self.dossier.collectivite.slug, self.dossier.uuid)
+
+    def keep(self, data) -> PageForm:
+        """Clean the page's answers and save the valid ones in the draft: the one save path of
+        a page, whether sent, saved in the background or given back after a new login."""
+        form = self.form(data)
+        form.full_clean()
+        self.dossier = dossier_services.save_draft(
+            dossier=self.dossier, page_key=self.page["key"], page_answers=form.cleaned_data
+        )
+        return form
+
+    def file_field_name(self, name: str) -> str | None:
+        """The answer key of a file input of this page named `name` (a file field, or a file
+        sub-field of an item of a block), or None when the page has no such input."""
+        for spec in self.page.get("fields", []):
+            if spec.get("type") == "file" and spec["key"] == name:
+                return spec["key"]
+            if spec.get("type") == "block" and name.startswith(f"{spec['key']}{SEP}"):
+                index, _sep, sub_key = name[len(spec["key"]) + len(SEP) :].partition(SEP)
+                if not index.isdecimal() or int(index) >= spec.get("max_items", 10):
+                    return None
+                for sub in spec.get("fields", []):
+                    if sub.get("type") == "file" and sub["key"] == sub_key:
+                        return sub_key
+        return None
 
     def block_action(self, data, action: str):
         """The data with an item added to a block ("add:<block>") or removed from it
@@ -164,6 +195,15 @@ class PageFlow:
                 )
         return names
 
+    def error_links(self, form: PageForm) -> list[dict[str, str]]:
+        """The errors for the summary at the top of the page: each with its question's label
+        ("Enfant 2 – Prénom" in a block) and the id of its field."""
+        links = []
+        for name, problems in form.errors.items():
+            located = located_errors(self.definition, {name.replace(SEP, "."): list(problems)})
+            links.append({"name": name, "label": located[0]["label"], "message": problems[0]})
+        return links
+
     def render(self, form: PageForm, *, status: int = 200, rebound: bool = False):
         if rebound:
             form.full_clean()
@@ -180,6 +220,7 @@ class PageFlow:
                 "pages": self.pages,
                 "index": self.index,
                 "context_json": form.condition_context(),
+                "error_links": self.error_links(form),
             },
             status=status,
         )
