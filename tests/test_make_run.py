@@ -71,7 +71,11 @@ def test_make_run_serves_health_and_admin_then_stops_everything(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "GRC_ENV"}}
     env.update(GRC_VAR_DIR=str(var), PYTHONUNBUFFERED="1")
     server = subprocess.Popen(
-        [sys.executable, "-m", "grc", "devserver", "--port", str(port), "--no-reload"],
+        # As `make run` starts it: with runserver's autoreloader, whose server process is a
+        # grandchild that must stop too. And as `make run &` does in a script: SIGINT ignored
+        # (inherited by every child), so stopping falls to SIGTERM.
+        [sys.executable, "-m", "grc", "devserver", "--port", str(port)],
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -126,14 +130,26 @@ def test_make_run_serves_health_and_admin_then_stops_everything(tmp_path):
         assert json.loads(body)["database"]["ok"] is False
     finally:
         if server.poll() is None:
-            server.send_signal(signal.SIGINT)  # Ctrl-C
+            server.send_signal(signal.SIGTERM)  # Ctrl-C takes the same path (KeyboardInterrupt)
         server.wait(timeout=60)
     assert not postgres_processes((var / "pgdata").resolve())
-    assert not any(
-        child.is_running() and child.status() != psutil.STATUS_ZOMBIE
-        for child in psutil.Process().children(recursive=True)
-        if "grc" in " ".join(child.cmdline())
-    )
+    assert not started_with(var), "every process of `make run` has stopped"
+
+
+def started_with(var: Path) -> list[psutil.Process]:
+    """Live processes whose environment names this GRC_VAR_DIR, wherever they are in the
+    process tree (an orphan is adopted by init and is no child of ours any more)."""
+    found = []
+    for proc in psutil.process_iter(["pid"]):
+        try:
+            if (
+                proc.environ().get("GRC_VAR_DIR") == str(var)
+                and proc.status() != psutil.STATUS_ZOMBIE
+            ):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
 
 
 def test_ctrl_c_stops_the_embedded_database(tmp_path):

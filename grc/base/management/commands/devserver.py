@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -44,9 +46,12 @@ class Command(BaseCommand):
         web = [*grc, "runserver", f"{host}:{port}"]
         if no_reload:
             web.append("--noreload")
+        # Each child leads a process group of its own, stopped as a whole: runserver's
+        # autoreloader runs the server in a grandchild, and a shell that started us in the
+        # background made SIGINT ignored for everything it starts.
         children = [
-            subprocess.Popen([*grc, "procrastinate", "worker"]),  # noqa: S603
-            subprocess.Popen(web),  # noqa: S603
+            subprocess.Popen([*grc, "procrastinate", "worker"], start_new_session=True),  # noqa: S603
+            subprocess.Popen(web, start_new_session=True),  # noqa: S603
         ]
         signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         try:
@@ -65,13 +70,11 @@ class Command(BaseCommand):
             self.stdout.write("\nArrêt…")
         finally:
             for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGINT)
+                _signal_group(child, signal.SIGTERM)
             for child in children:
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     child.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+                _signal_group(child, signal.SIGKILL)  # whatever of the group is left
 
     def _wait_until_up(self, url: str, children: list[subprocess.Popen]) -> None:
         deadline = time.monotonic() + 60
@@ -90,3 +93,8 @@ class Command(BaseCommand):
 
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _signal_group(child: subprocess.Popen, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
+        os.killpg(child.pid, signum)
