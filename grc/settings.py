@@ -165,6 +165,7 @@ CACHES = {
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "grc" / "locale"]
+FORMAT_MODULE_PATH = ["grc.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True

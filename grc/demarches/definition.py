@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from grc.demarches import conditions
 
@@ -58,7 +59,7 @@ PREFILL_TYPES = {
     "address": {"address"},
 }
 # What an attachment may be, checked against the file's content (libmagic), never its name.
-FILE_TYPES: dict[str, str] = {
+FILE_TYPES: dict[str, Any] = {
     "application/pdf": "PDF",
     "image/jpeg": "JPEG",
     "image/png": "PNG",
@@ -66,7 +67,7 @@ FILE_TYPES: dict[str, str] = {
     "image/webp": "WebP",
     "application/vnd.oasis.opendocument.text": "ODT",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "DOCX",
-    "text/plain": "Texte",
+    "text/plain": gettext_lazy("Texte"),
 }
 MAX_FILE_SIZE_MB = 50
 MAX_BLOCK_ITEMS = 50
