@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "procrastinate.contrib.django",
     "allauth",
     "allauth.account",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "grc.base",
     "grc.demarches",
     "grc.channels",
@@ -72,8 +75,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After OTPMiddleware: staff with a device give their code before the backoffice/admin.
+    "grc.backoffice.security.middleware.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -152,6 +158,8 @@ GRC_RATE_LIMITS = {
     "submit": env.str("GRC_RATE_SUBMIT", default="20/h/ip"),
     # Messages a citizen writes on one dossier (the key is the dossier), and from one address.
     "message": env.str("GRC_RATE_MESSAGE", default="30/h/key,60/h/ip"),
+    # Two-factor codes typed by a member of staff (TOTP or backup code).
+    "otp": env.str("GRC_RATE_OTP", default="5/5m/user"),
 }
 
 # Shared by every process: rate-limit counters. The table is created by a migration.

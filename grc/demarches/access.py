@@ -61,6 +61,36 @@ def works_on_service(user, dossier: Dossier) -> bool:
     )
 
 
+def dossiers_visible_to_staff(user) -> QuerySet[Dossier]:
+    """The filed dossiers a member of staff works on: every dossier of the collectivités they
+    administer, those of their services elsewhere (agents and managers). Platform admins see
+    none: dossiers are the collectivités' data. Drafts are nobody's business but their
+    author's."""
+    if not (user and user.is_authenticated and user.is_active):
+        return Dossier.objects.none()
+    memberships = Membership.objects.filter(user=user, collectivite__is_active=True)
+    administered = memberships.filter(role=Role.ADMIN).values("collectivite_id")
+    services = memberships.filter(
+        role__in=(Role.AGENT, Role.MANAGER), service__isnull=False
+    ).values("service_id")
+    return Dossier.objects.filed().filter(
+        Q(collectivite_id__in=administered) | Q(service_id__in=services)
+    )
+
+
+def access_staff_dossier(user, dossier_id) -> Dossier:
+    """One dossier for the backoffice, or NotFound (the same answer for a dossier outside the
+    person's scope as for one that does not exist)."""
+    try:
+        return (
+            dossiers_visible_to_staff(user)
+            .select_related("demarche", "version", "collectivite", "service", "usager", "assignee")
+            .get(pk=dossier_id)
+        )
+    except (Dossier.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise NotFound from None
+
+
 def access_own_draft(request, dossier_uuid, collectivite) -> Dossier:
     """A draft being filled in this browser: the citizen's own (account) or the one whose
     secret token this session holds (anonymous filing)."""

@@ -113,6 +113,14 @@ class Collectivite(PostalAddress):
     )
     accessibility_multiyear_plan = models.TextField(_("schéma pluriannuel"), blank=True)
     accessibility_action_plan = models.TextField(_("plan d'action de l'année"), blank=True)
+    staff_2fa_required = models.BooleanField(
+        _("double authentification obligatoire pour les agents"),
+        default=False,
+        help_text=_(
+            "Les agents, responsables et administrateurs de la collectivité doivent saisir un "
+            "code à usage unique (application d'authentification) à chaque connexion."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
 
