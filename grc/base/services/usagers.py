@@ -17,6 +17,7 @@ from grc.base.models import Channel, Collectivite, DuplicateCandidate, Usager, U
 from grc.base.models.address import Address
 from grc.base.services.errors import deny
 from grc.base.services.saving import save_validated
+from grc.base.signals import usager_changed
 from grc.base.validators import name_key, normalize_email, normalize_phone
 
 # Two names at least this similar (pg_trgm, 0..1) plus the same birth date or address make a
@@ -160,6 +161,7 @@ def find_or_create_usager(
         if changes:
             diff = apply_changes(existing, changes)
             _save(existing)
+            usager_changed.send(sender=Usager, usager=existing)
             record_event(
                 action="usager.completed",
                 obj=existing,
@@ -324,6 +326,7 @@ def update_usager(*, actor: User, usager: Usager, changes: dict[str, Any], chann
     if not diff:
         return locked
     _save(locked)
+    usager_changed.send(sender=Usager, usager=locked)
     record_event(
         action="usager.updated",
         obj=locked,

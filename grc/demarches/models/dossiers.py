@@ -1,12 +1,21 @@
+import datetime
 import secrets
 import uuid
 from pathlib import PurePath
 
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models.functions import Coalesce, Least
 from django.utils.translation import gettext_lazy as _
 
 from grc.base.models import Channel, Collectivite, Service, Usager, User
 from grc.demarches.models.demarches import Demarche, DemarcheVersion
+
+# Dossiers without any deadline sort after every dated one (a sort key is never NULL, so that
+# keyset pagination compares plain values).
+DEADLINE_NONE = models.Value(datetime.date(9999, 12, 31))
 
 
 class DossierQuerySet(models.QuerySet):
@@ -115,6 +124,13 @@ class Dossier(models.Model):
     expected_decision_date = models.DateField(
         _("date de décision implicite"), null=True, blank=True
     )
+    # Short labels the agents put on dossiers to sort their work (filters and bulk actions).
+    tags = ArrayField(
+        models.CharField(max_length=40), verbose_name=_("étiquettes"), default=list, blank=True
+    )
+    # The text the queues' search reads (reference, tracking code, citizen, answers, messages),
+    # kept by grc.demarches.search.refresh_search after each change; never edited by hand.
+    search = SearchVectorField(null=True, editable=False)
     # Proves who may resume an anonymous draft (kept in that browser's session).
     draft_token = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
@@ -138,6 +154,22 @@ class Dossier(models.Model):
                 fields=["expected_decision_date"],
                 name="dossier_decision_idx",
                 condition=models.Q(closed_at__isnull=True, expected_decision_date__isnull=False),
+            ),
+            # The queues: sorted by received date or deadline, then id (keyset pagination);
+            # full-text search, tags, and a reference typed in part.
+            models.Index(fields=["received_at", "id"], name="dossier_received_idx"),
+            models.Index(
+                fields=["service", "received_at", "id"], name="dossier_service_received_idx"
+            ),
+            models.Index(
+                Coalesce(Least("expected_decision_date", "timer_due_on"), DEADLINE_NONE),
+                "id",
+                name="dossier_deadline_idx",
+            ),
+            GinIndex(fields=["search"], name="dossier_search_idx"),
+            GinIndex(fields=["tags"], name="dossier_tags_idx"),
+            GinIndex(
+                fields=["reference"], opclasses=["gin_trgm_ops"], name="dossier_reference_trgm_idx"
             ),
         ]
         constraints = [
