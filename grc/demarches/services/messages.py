@@ -17,6 +17,7 @@ from grc.base.models import Channel, User
 from grc.demarches import access as demarche_access
 from grc.demarches import notifications
 from grc.demarches.models import Dossier, Message, MessageAttachment
+from grc.demarches.search import refresh_search
 from grc.demarches.services import dossiers as dossier_services
 
 MAX_LENGTH = 5000
@@ -93,6 +94,7 @@ def _post(
         collectivite_id=dossier.collectivite_id,
         payload={"message": message.pk, "files": len(uploads)},
     )
+    refresh_search([dossier.pk])
     return message
 
 
@@ -174,3 +176,41 @@ def mark_read_by_service(*, dossier: Dossier, actor: User) -> int:
     if not demarche_access.works_on_service(actor, dossier):
         raise demarche_access.NotFound
     return _mark_read(dossier=dossier, actor=actor, direction=Message.Direction.IN, by="service")
+
+
+@transaction.atomic
+def post_internal_note(*, dossier: Dossier, actor: User, body: str) -> Message:
+    """An agent notes something on the dossier for the service: never shown to the citizen, nor
+    e-mailed. Notes are kept as written (no edit, no deletion)."""
+    locked = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
+    if not locked.is_filed or not demarche_access.works_on_service(actor, locked):
+        raise demarche_access.NotFound
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": [_("Écrivez la note.")]})
+    if len(body) > MAX_LENGTH:
+        raise ValidationError(
+            {
+                "body": [
+                    _("Votre note fait %(n)d caractères : %(max)d au plus.")
+                    % {"n": len(body), "max": MAX_LENGTH}
+                ]
+            }
+        )
+    note = Message.objects.create(
+        dossier=locked,
+        direction=Message.Direction.NOTE,
+        channel=Channel.WEB,
+        author=actor,
+        body=body,
+    )
+    record_event(
+        action="dossier.note_added",
+        obj=locked,
+        actor=actor,
+        channel=Channel.WEB,
+        collectivite_id=locked.collectivite_id,
+        payload={"message": note.pk},
+    )
+    refresh_search([locked.pk])
+    return note
