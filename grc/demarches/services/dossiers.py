@@ -27,6 +27,7 @@ from grc.base.validators import normalize_email
 from grc.demarches import access, answers, references
 from grc.demarches.definition import FILE_TYPES, fields_by_key, placed_fields
 from grc.demarches.models import Acknowledgement, Attachment, Demarche, DemarcheVersion, Dossier
+from grc.demarches.search import refresh_search
 from grc.demarches.services.demarches import published_version
 from grc.demarches.workflow.services import decision_date, enter_initial_status
 
@@ -227,6 +228,23 @@ def attach_message_file(
     )
 
 
+@transaction.atomic
+def attach_scan(
+    *, dossier: Dossier, upload: UploadedFile, actor, channel: str, field_key: str = "scan"
+) -> Attachment:
+    """The paper itself (a letter, a form filled at the counter) scanned and kept with the
+    dossier an agent took in: the same checks as a citizen's pieces."""
+    return _store_upload(
+        dossier=dossier,
+        field_key=field_key,
+        upload=upload,
+        actor=actor,
+        accepted=PIECE_TYPES,
+        limit=PIECE_SIZE_MB,
+        channel=channel,
+    )
+
+
 def _checked(upload: UploadedFile, *, accepted: list[str], limit: int) -> tuple[str, str]:
     """The file's name and real content type (libmagic, not its name), or a French refusal."""
     name = (upload.name or "fichier").rsplit("/", 1)[-1][:255]
@@ -255,6 +273,7 @@ def _store_upload(
     actor,
     accepted: list[str],
     limit: int,
+    channel: str = Channel.WEB,
 ) -> Attachment:
     """Check a file, then store it: a refused file is never written to storage."""
     name, content_type = _checked(upload, accepted=accepted, limit=limit)
@@ -280,7 +299,7 @@ def _store_upload(
             action="dossier.file_added",
             obj=dossier,
             actor=user,
-            channel=Channel.WEB,
+            channel=channel,
             collectivite_id=dossier.collectivite_id,
             payload={"attachment": attachment.pk, "field": field_key},
         )
@@ -488,6 +507,7 @@ def submit_dossier(
         },
     )
     _create_acknowledgements(dossier)
+    refresh_search([dossier.pk])
     return dossier
 
 
