@@ -17,6 +17,7 @@ HERE = Path(__file__).resolve().parent
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
 SIZES = {"desktop": {"width": 1280, "height": 900}, "mobile": {"width": 360, "height": 740}}
 CITIZEN = ("marie.dubois@exemple.test", "demo-grc-2026")
+STAFF = ("admin@saint-aubin.test", "demo-grc-2026")
 
 
 def shoot(tab, name: str) -> None:
@@ -47,6 +48,24 @@ def main() -> None:
         tab.get_by_role("button", name="Se connecter").click()
         tab.wait_for_url("**/mes-demandes/")
         shoot(tab, "portal-mes-demandes")
+
+        # The agents' workspace (desktop only: agents work at a desk).
+        staff = browser.new_context(base_url=BASE, locale="fr-FR", viewport=SIZES["desktop"])
+        tab = staff.new_page()
+        tab.goto("/comptes/connexion/?next=/backoffice/dossiers/tous/")
+        tab.get_by_label("Adresse e-mail").fill(STAFF[0])
+        tab.get_by_label("Mot de passe").fill(STAFF[1])
+        tab.get_by_role("button", name="Se connecter").click()
+        tab.wait_for_url("**/backoffice/dossiers/tous/")
+        tab.screenshot(path=str(HERE / "backoffice-queue.png"), full_page=True)
+        print("backoffice-queue.png")
+        tab.locator("table a[href*='/backoffice/dossiers/']").first.click()
+        tab.wait_for_load_state()
+        tab.screenshot(path=str(HERE / "backoffice-dossier.png"), full_page=True)
+        print("backoffice-dossier.png")
+        tab.goto("/backoffice/tableau-de-bord/")
+        tab.screenshot(path=str(HERE / "backoffice-dashboard.png"), full_page=True)
+        print("backoffice-dashboard.png")
         browser.close()
 
 

@@ -1,8 +1,15 @@
 from django.urls import path
 
 from grc.backoffice import views
+from grc.backoffice.dashboard import views as dashboard
 from grc.backoffice.demarches import builder, workflow
 from grc.backoffice.demarches import views as demarches
+from grc.backoffice.dossiers import urls as dossiers_urls
+from grc.backoffice.exports import views as exports
+from grc.backoffice.intake import urls as intake_urls
+from grc.backoffice.queues import urls as queues_urls
+from grc.backoffice.security import views as security
+from grc.backoffice.usagers import urls as usagers_urls
 
 app_name = "backoffice"
 urlpatterns = [
@@ -57,4 +64,13 @@ urlpatterns = [
     ),
     path("demarches/<int:demarche_id>/fermer/", demarches.demarche_close, name="demarche_close"),
     path("demarches/<int:demarche_id>/export/", demarches.demarche_export, name="demarche_export"),
+    path("tableau-de-bord/", dashboard.dashboard, name="dashboard"),
+    path("exports/", exports.export_list, name="export_list"),
+    path("exports/<int:export_id>/telecharger/", exports.export_download, name="export_download"),
+    path("securite/", security.security, name="security"),
+    path("securite/verifier/", security.verify, name="security_verify"),
 ]
+urlpatterns += intake_urls.urlpatterns  # intake on the citizen's behalf
+urlpatterns += usagers_urls.urlpatterns  # citizen records (360°), duplicates, merge
+urlpatterns += dossiers_urls.urlpatterns  # the dossier page, bulk actions
+urlpatterns += queues_urls.urlpatterns  # the queues: /backoffice/dossiers/

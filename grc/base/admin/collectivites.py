@@ -56,7 +56,20 @@ class CollectiviteAdmin(ScopedAdmin):
     search_fields = ["name", "slug", "siren"]
     prepopulated_fields = {"slug": ["name"]}
     fieldsets = [
-        (None, {"fields": ["name", "kind", "slug", "reference_prefix", "siren", "is_active"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "kind",
+                    "slug",
+                    "reference_prefix",
+                    "siren",
+                    "is_active",
+                    "staff_2fa_required",
+                ]
+            },
+        ),
         (
             _("Coordonnées"),
             {

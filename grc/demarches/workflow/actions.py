@@ -36,6 +36,7 @@ from grc.demarches import notifications, texts
 from grc.demarches.acknowledgements.context import build_context
 from grc.demarches.acknowledgements.render import html_to_pdf
 from grc.demarches.models import ActionRun, Document, Dossier, Message, PieceRequest, StatusChange
+from grc.demarches.search import refresh_search
 from grc.demarches.workflow import definition as wf
 
 MAX_ATTEMPTS = 8
@@ -109,6 +110,7 @@ def run_status_change_actions(status_change_id: int, *, attempt: int = 1) -> Non
             _alert_service(run, str(error))
             continue
         _record(run, result.pop("_status", ActionRun.Status.DONE), result=result)
+        refresh_search([run.dossier_id])  # messages and notes the actions wrote
     if retry is not None and attempt < MAX_ATTEMPTS:
         raise retry
 

@@ -21,6 +21,7 @@ from grc.base.models import Channel, Service, User
 from grc.demarches import access as demarche_access
 from grc.demarches import answers, conditions, legal, notifications
 from grc.demarches.models import Dossier, Message, PieceRequest, StatusChange, Transfer
+from grc.demarches.search import refresh_search
 from grc.demarches.workflow import definition as wf
 
 SYSTEM = None  # the actor of timers and of the legal clock
@@ -444,6 +445,7 @@ def open_piece_request(
         author=actor,
         body="\n".join([message, *(f"- {i}" for i in items)]).strip(),
     )
+    refresh_search([dossier.pk])
     record_event(
         action="dossier.pieces_requested",
         obj=dossier,
@@ -486,6 +488,7 @@ def answer_piece_request(
             author=_user(actor),
             body=answer,
         )
+        refresh_search([locked.pk])
     record_event(
         action="dossier.pieces_received",
         obj=locked,
