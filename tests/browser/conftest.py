@@ -38,13 +38,16 @@ def page(live_server, monkeypatch):
     # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
     # still synchronous and safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
         context = browser.new_context(base_url=live_server.url, locale="fr-FR")
         tab = context.new_page()
         tab.set_default_timeout(10_000)
+        # Assertions wait as long as actions do: two browser tests at once on two cores are
+        # slow, not wrong.
+        expect.set_options(timeout=10_000)
         yield tab
         context.close()
         browser.close()

@@ -64,6 +64,9 @@ def test_an_agents_day(
     page.locator("#action-demander_pieces summary").click()
     page.get_by_role("button", name="Valider : Demander des pièces").click()
     expect(page.get_by_role("alert")).to_contain_text("Pièces demandées (une par ligne)")
+    # Focus moves to the summary of errors (autofocus, applied when the page first renders):
+    # typing before it lands would type into the summary, not the field.
+    expect(page.get_by_role("alert")).to_be_focused()
     expect(page).to_have_title(re.compile("^Erreur – "))
     assert_accessible(page, where="transition form with errors")
     page.get_by_label("Pièces demandées (une par ligne)").fill("Photo du lampadaire")
