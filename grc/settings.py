@@ -141,7 +141,7 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_SESSION_REMEMBER = None  # the person chooses ("Rester connecté")
 ACCOUNT_SIGNUP_REDIRECT_URL = "profile"
-# Per IP and per account; allauth answers 429 with our template (account/rate_limited.html).
+# Per IP and per account; allauth answers 429 through grc.urls.handler429 (rate_limited.html).
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/10m/ip,5/5m/key",
@@ -152,7 +152,7 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "manage_email": "10/m/user",
 }
-# Our own limits (grc.base.ratelimit): tracking-code lookups and dossier submissions.
+# Our own limits (grc.base.ratelimit): tracking-code lookups, submissions, messages, 2FA codes.
 GRC_RATE_LIMITS = {
     "tracking_lookup": env.str("GRC_RATE_TRACKING_LOOKUP", default="10/10m/ip"),
     "submit": env.str("GRC_RATE_SUBMIT", default="20/h/ip"),
