@@ -23,17 +23,15 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import gc
 import json
-import math
 import os
-import platform
-import statistics
 import sys
 import time
 import unicodedata
 from pathlib import Path
 from typing import Any
+
+from harness import create_database, drop_database, machine, summary, timings
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -90,24 +88,6 @@ CLOSED_STATUSES = ["accepte", "refuse", "classe"]
 
 
 # --- Database and data ---------------------------------------------------------------------------
-
-
-def create_database() -> str:
-    """Create, migrate and switch to the throwaway database; returns the name to switch back
-    to (the test runner's machinery, under a name no pytest run uses)."""
-    from django.db import connection
-
-    old_name = connection.settings_dict["NAME"]
-    connection.settings_dict.setdefault("TEST", {})["NAME"] = BENCH_DATABASE
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    assert connection.settings_dict["NAME"] == BENCH_DATABASE
-    return old_name
-
-
-def drop_database(old_name: str) -> None:
-    from django.db import connection
-
-    connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 def fixtures() -> dict[str, Any]:
@@ -331,54 +311,6 @@ def load(data: dict[str, Any], *, dossiers: int, citizens: int) -> dict[str, flo
 # --- Measuring -------------------------------------------------------------------------------
 
 
-def timings(function, *, runs: int, warmup: int) -> list[float]:
-    gc.collect()
-    samples = []
-    for i in range(warmup + runs):
-        start = time.perf_counter()
-        function()
-        elapsed = time.perf_counter() - start
-        if i >= warmup:
-            samples.append(elapsed)
-    return samples
-
-
-def summary(samples: list[float]) -> dict[str, Any]:
-    ms = sorted(s * 1000 for s in samples)
-    return {
-        "runs": len(ms),
-        "median_ms": round(statistics.median(ms), 3),
-        # nearest rank: the smallest time that at least 95 % of the runs do not exceed
-        "p95_ms": round(ms[max(0, math.ceil(0.95 * len(ms)) - 1)], 3),
-        "min_ms": round(ms[0], 3),
-        "max_ms": round(ms[-1], 3),
-    }
-
-
-def machine() -> dict[str, Any]:
-    import django
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        (postgresql,) = cursor.fetchone()
-    cpu = platform.processor()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "django": django.get_version(),
-        "postgresql": postgresql,
-    }
-
-
 def deep_cursor(user, queue_slug: str, page: int) -> str:
     """The cursor of the link "Page suivante" at the bottom of page `page - 1`: the sort key
     and id of the row just before page `page`, computed once in SQL (OFFSET) rather than by
@@ -480,7 +412,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         rows[name] = html.count('class="status-dot"')  # one per dossier shown
         assert rows[name] > 0, name
 
-        def request(client=client, url=url, params=params):
+        def request(_run, client=client, url=url, params=params):
             client.get(url, params)
 
         results[name] = summary(timings(request, runs=args.runs, warmup=args.warmup))
@@ -570,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     settings.ALLOWED_HOSTS = ["*"]
     translation.activate(settings.LANGUAGE_CODE)
 
-    old_name = create_database()
+    old_name = create_database(BENCH_DATABASE)
     try:
         result = run(args)
     finally:
