@@ -179,6 +179,15 @@ def citizen_actor(request, dossier: Dossier):
     return CitizenOfDossier(dossier)
 
 
+def follower_account_id(dossier: Dossier) -> int | None:
+    """The account that follows a dossier: the one it was filed with, else the one linked to
+    the citizen record it was filed for (counter, phone, letter). The same rule as
+    dossiers_of_citizen, for one dossier."""
+    if dossier.account_id is not None:
+        return dossier.account_id
+    return dossier.usager.account_id if dossier.usager_id is not None else None
+
+
 def dossiers_of_citizen(user) -> QuerySet[Dossier]:
     """The filed dossiers a citizen's account follows: those filed with it, and those filed on
     their behalf (counter, phone, letter) on a citizen record linked to it."""
@@ -199,15 +208,8 @@ def access_submitted_by_session(request, dossier_uuid, collectivite) -> Dossier:
     except (Dossier.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound from None
     user = request.user
-    if (
-        user.is_authenticated
-        and user.is_active
-        and user.pk
-        in (
-            dossier.account_id,
-            dossier.usager.account_id if dossier.usager else None,
-        )
-    ):
+    following = follower_account_id(dossier)
+    if user.is_authenticated and user.is_active and following is not None and following == user.pk:
         return dossier
     granted = {
         *request.session.get("submitted_dossiers", []),

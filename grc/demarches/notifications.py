@@ -56,10 +56,9 @@ logger = logging.getLogger(__name__)
 def citizen_account(dossier: Dossier) -> User | None:
     """The account that follows the dossier: the one it was filed with, or the one linked to
     the citizen record it was filed for (counter, phone, letter)."""
-    if dossier.account_id is not None:
-        return dossier.account
-    usager = dossier.usager
-    return usager.account if usager is not None and usager.account_id else None
+    if demarche_access.follower_account_id(dossier) is None:
+        return None
+    return dossier.account if dossier.account_id is not None else dossier.usager.account
 
 
 def recipient(dossier: Dossier) -> str:

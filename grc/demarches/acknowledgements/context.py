@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from grc.base.validators import display_phone
 from grc.demarches import legal
+from grc.demarches.access import follower_account_id
 from grc.demarches.models import Dossier
 
 
@@ -20,10 +21,7 @@ def dossier_url(dossier: Dossier) -> str:
     itself opens only in the browser it was filed from)."""
     base = settings.GRC_BASE_URL.rstrip("/")
     slug = dossier.collectivite.slug
-    followed = dossier.account_id is not None or (
-        dossier.usager_id is not None and dossier.usager.account_id is not None
-    )
-    if followed:
+    if follower_account_id(dossier) is not None:
         return base + reverse("portal:dossier", args=[slug, dossier.uuid])
     path = reverse("portal:tracking", args=[slug])
     return f"{base}{path}?{urlencode({'reference': dossier.reference})}"
