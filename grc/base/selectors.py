@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.http.request import split_domain_port
 
 from grc.base.models import Collectivite, CollectiviteHost
@@ -35,3 +36,11 @@ def collectivite_for_request(request, slug: str | None = None) -> Collectivite |
     if slug is not None:
         return collectivite_for_slug(slug)
     return collectivite_for_host(request.get_host())
+
+
+def collectivite_or_404(request, slug: str) -> Collectivite:
+    """The collectivité of a portal page by its /c/<slug>/ path; 404 when there is none."""
+    collectivite = collectivite_for_request(request, slug=slug)
+    if collectivite is None:
+        raise Http404
+    return collectivite

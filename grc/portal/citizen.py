@@ -5,28 +5,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from grc.base import ratelimit
-from grc.base.selectors import collectivite_for_request
+from grc.base.selectors import collectivite_or_404
 from grc.demarches import access
 from grc.portal.selectors import citizen_dossiers, dossier_rows
 
 
-def _collectivite(request, slug):
-    collectivite = collectivite_for_request(request, slug=slug)
-    if collectivite is None:
-        raise Http404
-    return collectivite
-
-
 @login_required
 def my_dossiers(request, slug):
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     rows = dossier_rows(citizen_dossiers(request.user, collectivite=collectivite))
     return render(
         request,
@@ -64,7 +56,7 @@ class TrackingForm(forms.Form):
 def tracking(request, slug):
     """Reference + tracking code → the dossier, in this browser. A wrong code and someone
     else's reference get the very same answer as a reference that does not exist."""
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     form = TrackingForm(request.POST or None, initial={"reference": request.GET.get("reference")})
     status = 200
     if request.method == "POST" and form.is_valid():

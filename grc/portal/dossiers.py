@@ -19,13 +19,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grc.base import ratelimit
+from grc.base.selectors import collectivite_or_404
 from grc.demarches import access
 from grc.demarches.selectors import citizen_attachment, citizen_view, summary_rows
 from grc.demarches.services import dossiers as dossier_services
 from grc.demarches.services import messages as message_services
 from grc.demarches.workflow import definition as wf
 from grc.demarches.workflow import services as workflow_services
-from grc.portal.filing.views import _collectivite
 
 # The form fields errors point to (ids in the page), by form and by the service's field names.
 MESSAGE_FIELDS = {"body": "message_body", "files": "message_files"}
@@ -33,7 +33,7 @@ PIECES_FIELDS = {"files": "pieces", "message": "pieces_message"}
 
 
 def _reach(request, slug, dossier):
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     return collectivite, access.access_submitted_by_session(request, dossier, collectivite)
 
 

@@ -1,7 +1,6 @@
-from django.http import Http404
 from django.shortcuts import render
 
-from grc.base.selectors import active_collectivites, collectivite_for_request
+from grc.base.selectors import active_collectivites, collectivite_for_request, collectivite_or_404
 from grc.demarches.selectors import (
     SEARCH_MAX_LENGTH,
     search_published_demarches,
@@ -19,10 +18,7 @@ def root(request):
 
 
 def home(request, slug: str):
-    collectivite = collectivite_for_request(request, slug=slug)
-    if collectivite is None:
-        raise Http404
-    return _home(request, collectivite)
+    return _home(request, collectivite_or_404(request, slug))
 
 
 def _home(request, collectivite):

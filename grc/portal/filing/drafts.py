@@ -10,15 +10,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from grc.base.selectors import collectivite_or_404
 from grc.demarches import access
 from grc.demarches.services import dossiers as dossier_services
 from grc.portal.filing.pages import resume_page
 from grc.portal.filing.session import LoginAgain, login_again, own_draft
-from grc.portal.filing.views import _collectivite
 
 
 def drafts(request, slug):
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     rows = [
         {
             "draft": draft,
@@ -36,7 +36,7 @@ def drafts(request, slug):
 
 def resume(request, slug, draft):
     """Back to a draft: the first page with something missing, or the summary."""
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     try:
         dossier = own_draft(request, draft, collectivite)
     except LoginAgain:
@@ -49,7 +49,7 @@ def resume(request, slug, draft):
 
 def delete(request, slug, draft):
     """A confirmation page (GET), then the deletion (POST)."""
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     try:
         dossier = own_draft(request, draft, collectivite)
     except LoginAgain:

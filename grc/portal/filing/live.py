@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from grc.base.selectors import collectivite_or_404
 from grc.demarches.services import dossiers as dossier_services
 from grc.portal.filing.pages import PageFlow
 from grc.portal.filing.session import LoginAgain, expired_message, own_draft
-from grc.portal.filing.views import _collectivite
 
 
 def _refusal(message: str, status: int, **extra) -> JsonResponse:
@@ -25,7 +25,7 @@ def _refusal(message: str, status: int, **extra) -> JsonResponse:
 
 
 def _flow(request, slug, draft, page) -> PageFlow | JsonResponse:
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     try:
         dossier = own_draft(request, draft, collectivite, page_key=page)
         return PageFlow(request, dossier, page)

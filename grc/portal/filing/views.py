@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from grc.base import ratelimit
 from grc.base.models import Channel
-from grc.base.selectors import collectivite_for_request
+from grc.base.selectors import collectivite_or_404
 from grc.demarches import access, answers
 from grc.demarches.selectors import (
     demarche_for_portal,
@@ -32,15 +31,8 @@ from grc.portal.filing.session import LoginAgain, login_again, own_draft
 HONOUR_FIELD = "attestation_exactitude"
 
 
-def _collectivite(request, slug):
-    collectivite = collectivite_for_request(request, slug=slug)
-    if collectivite is None:
-        raise Http404
-    return collectivite
-
-
 def demarche(request, slug, demarche):
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     found = demarche_for_portal(collectivite, demarche)
     drafts = [d for d in access.own_drafts(request, collectivite) if d.demarche_id == found.pk]
     return render(
@@ -52,7 +44,7 @@ def demarche(request, slug, demarche):
 
 @require_POST
 def start(request, slug, demarche):
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     found = demarche_for_portal(collectivite, demarche)
     account = request.user if request.user.is_authenticated else None
     try:
@@ -81,7 +73,7 @@ def start(request, slug, demarche):
 
 
 def page(request, slug, draft, page):
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     try:
         dossier = own_draft(request, draft, collectivite, page_key=page)
     except LoginAgain:
@@ -98,7 +90,7 @@ def needs_attestation(definition: dict) -> bool:
 
 
 def summary(request, slug, draft):
-    collectivite = _collectivite(request, slug)
+    collectivite = collectivite_or_404(request, slug)
     try:
         dossier = own_draft(request, draft, collectivite)
     except LoginAgain:
