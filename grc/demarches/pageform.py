@@ -250,6 +250,26 @@ def file_types_label(accepted: list[str]) -> str:
 _ITEM = re.compile(rf"^(?P<block>[a-z][a-z0-9_]*){SEP}(?P<index>\d+){SEP}(?P<rest>.+)$")
 
 
+def apply_block_action(data, fields: list[dict], action: str):
+    """The posted data with an item added to a block ("add:<block>") or removed from it
+    ("remove:<block>:<index>"), for the blocks among `fields`; an action naming no such block
+    or item changes nothing (it comes from a tampered form, not from a button)."""
+    verb, _sep, rest = action.partition(":")
+    key, _sep, index = rest.partition(":")
+    if key not in {s.get("key") for s in fields if s.get("type") == "block"}:
+        return data
+    count_name = f"{key}{SEP}count"
+    try:
+        count = max(0, int(data.get(count_name, 0) or 0))
+    except ValueError:
+        count = 0
+    if verb == "add" and not index:
+        data[count_name] = str(count + 1)
+    elif verb == "remove" and index.isdecimal() and int(index) < count:
+        return remove_item(data, key, int(index))
+    return data
+
+
 def remove_item(data, block_key: str, index: int):
     """POST data with item `index` of a block removed and the next ones renumbered (the
     "Retirer" button works without JavaScript)."""

@@ -25,7 +25,7 @@ from grc.base.models import Channel, DuplicateCandidate
 from grc.base.models.address import Address
 from grc.demarches import answers
 from grc.demarches.models import Acknowledgement
-from grc.demarches.pageform import SEP, PageForm, remove_item
+from grc.demarches.pageform import SEP, PageForm, apply_block_action
 from grc.demarches.selectors import located_errors
 from grc.demarches.services.demarches import published_version
 
@@ -153,29 +153,6 @@ class IntakeScreen:
         return links
 
 
-def _block_action(definition, data, action: str):
-    verb, _sep, rest = action.partition(":")
-    key, _sep, index = rest.partition(":")
-    blocks = {
-        s["key"]
-        for page in definition.get("pages", [])
-        for s in page.get("fields", [])
-        if s.get("type") == "block"
-    }
-    if key not in blocks:
-        return data
-    count_name = f"{key}{SEP}count"
-    try:
-        count = max(0, int(data.get(count_name, 0) or 0))
-    except ValueError:
-        count = 0
-    if verb == "add" and not index:
-        data[count_name] = str(count + 1)
-    elif verb == "remove" and index.isdecimal() and int(index) < count:
-        return remove_item(data, key, int(index))
-    return data
-
-
 def _chosen_usager(request, demarche):
     raw = request.GET.get("usager", "")
     if not raw:
@@ -218,7 +195,11 @@ def intake_form(request, demarche_id):
     data = request.POST.copy() if post else None
     action = data.get("_action", "") if post else ""
     if action.startswith(("add:", "remove:")):
-        data = _block_action(definition, data, action)
+        data = apply_block_action(
+            data,
+            [f for page in definition.get("pages", []) for f in page.get("fields", [])],
+            action,
+        )
     person_form = PersonForm(data) if usager is None else None
     letter_form = LetterForm(data, request.FILES or None) if is_letter else None
     screen = IntakeScreen(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from grc.demarches import answers
 from grc.demarches.definition import has_answer
 from grc.demarches.models import Dossier
-from grc.demarches.pageform import SEP, PageForm, item_name, remove_item
+from grc.demarches.pageform import SEP, PageForm, apply_block_action, item_name
 from grc.demarches.selectors import located_errors
 from grc.demarches.services import dossiers as dossier_services
 
@@ -72,7 +72,10 @@ class PageFlow:
         action = data.get("_action", "next")
         upload_errors = self.store_uploads(data)
         if action.startswith(("add:", "remove:")):
-            return self.render(self.form(self.block_action(data, action)), rebound=True)
+            return self.render(
+                self.form(apply_block_action(data, self.page.get("fields", []), action)),
+                rebound=True,
+            )
         # Keep what is valid even when something is not: nothing typed is lost.
         form = self.keep(data)
         for name, problems in upload_errors.items():
@@ -137,26 +140,6 @@ class PageFlow:
                     if sub.get("type") == "file" and sub["key"] == sub_key:
                         return sub_key
         return None
-
-    def block_action(self, data, action: str):
-        """The data with an item added to a block ("add:<block>") or removed from it
-        ("remove:<block>:<index>"); an action naming no block or item of the page changes
-        nothing (it comes from a tampered form, not from a button)."""
-        verb, _sep, rest = action.partition(":")
-        key, _sep, index = rest.partition(":")
-        blocks = {s["key"] for s in self.page.get("fields", []) if s.get("type") == "block"}
-        if key not in blocks:
-            return data
-        count_name = f"{key}{SEP}count"
-        try:
-            count = max(0, int(data.get(count_name, 0) or 0))
-        except ValueError:
-            count = 0
-        if verb == "add" and not index:
-            data[count_name] = str(count + 1)
-        elif verb == "remove" and index.isdecimal() and int(index) < count:
-            return remove_item(data, key, int(index))
-        return data
 
     def store_uploads(self, data) -> dict[str, list[str]]:
         """Check and store the files sent with the page before the answers are cleaned; their
