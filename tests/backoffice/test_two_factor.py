@@ -193,3 +193,18 @@ def test_a_code_is_only_valid_for_its_owner(tenant_a, tenant_b):
     client = log_in(tenant_b.agent)
     # The code of A's phone does not open B's session.
     assert client.post(VERIFY, {"code": code_for(device_a, ahead=1)}).status_code == 400
+
+
+def test_a_code_typed_too_soon_after_a_wrong_one_says_to_wait(tenant_a, settings):
+    # django-otp's own delay (here 60 s after one failure, 1 s by default) refuses even a
+    # right code: the agent is told to wait rather than that the right code is wrong.
+    client = log_in(tenant_a.agent)
+    device = enrol(client, tenant_a.agent)
+    client = log_in(tenant_a.agent)
+    settings.OTP_TOTP_THROTTLE_FACTOR = 60
+    assert client.post(VERIFY, {"code": "000000"}).status_code == 400
+    page = client.post(VERIFY, {"code": code_for(device, ahead=1)})
+    assert page.status_code == 400
+    assert "attendez 60 secondes avant de réessayer" in page.text
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
+    assert client.post(VERIFY, {"code": code_for(device, ahead=1)}).status_code == 302

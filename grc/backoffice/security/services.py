@@ -6,12 +6,14 @@ the person works."""
 from __future__ import annotations
 
 import base64
+import math
 import re
 from urllib.parse import quote, urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -149,9 +151,19 @@ def remove_two_factor(*, actor: User) -> None:
         device.delete()
 
 
+class TooSoon(Exception):
+    """django-otp refuses to check a code so soon after a wrong one (the wait doubles with each
+    failure): the agent must be told to wait, not that a right code is wrong."""
+
+    def __init__(self, seconds: int):
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 @transaction.atomic
 def verify_code(*, actor: User, token: str) -> TOTPDevice | StaticDevice | None:
-    """The device that accepts this code (a backup code is used up), or None (audited)."""
+    """The device that accepts this code (a backup code is used up), or None (audited).
+    Raises TooSoon while the device is throttled after failures."""
     token = _clean(token)
     devices: list = []
     if token.isdigit():
@@ -159,6 +171,10 @@ def verify_code(*, actor: User, token: str) -> TOTPDevice | StaticDevice | None:
     elif token:
         devices = list(StaticDevice.objects.select_for_update().filter(user=actor, confirmed=True))
     for device in devices:
+        allowed, why = device.verify_is_allowed()
+        if not allowed and why and why.get("locked_until"):
+            wait = (why["locked_until"] - timezone.now()).total_seconds()
+            raise TooSoon(max(1, math.ceil(wait)))
         if device.verify_token(token):  # throttled by django-otp after failures
             return device
     target = devices[0] if devices else actor

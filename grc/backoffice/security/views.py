@@ -13,6 +13,7 @@ from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
@@ -123,11 +124,23 @@ def verify(request):
                 request,
                 what=_("Trop de codes essayés : attendez quelques minutes avant de réessayer."),
             )
-        device = services.verify_code(actor=user, token=request.POST.get("code", ""))
+        try:
+            device = services.verify_code(actor=user, token=request.POST.get("code", ""))
+        except services.TooSoon as wait:
+            device, error = (
+                None,
+                ngettext(
+                    "Après un code refusé, attendez %(n)d seconde avant de réessayer.",
+                    "Après un code refusé, attendez %(n)d secondes avant de réessayer.",
+                    wait.seconds,
+                )
+                % {"n": wait.seconds},
+            )
+        else:
+            error = _("Ce code n'est pas le bon (ou il a déjà servi). Essayez le code suivant.")
         if device is not None:
             otp_login(request, device)
             return redirect(target)
-        error = _("Ce code n'est pas le bon (ou il a déjà servi). Essayez le code suivant.")
     return render(
         request,
         "backoffice/security/verify.html",
