@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3 python3.13 python3.12 python3.11; do \
 	2>/dev/null && echo $$p && break; done)
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format install lock clean browser oidc
+.PHONY: run test lint format install lock clean system system-run oidc
 
 install: $(VENV)/.installed
 
@@ -20,24 +20,44 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	@touch $@
 
-run: install
+run: install system-run
 	$(BIN)/grc devserver --port $(PORT)
 
-test: install lint browser oidc
+test: install lint system oidc
 	$(BIN)/pytest -n auto
 
-# The browser tests drive Debian's Chromium (Playwright's own browser download is not possible
-# here). Installed when missing and we may; otherwise say what to do.
-browser:
-	@command -v chromium >/dev/null 2>&1 || test -n "$$GRC_CHROMIUM" || { \
+# Programs from Debian's packages: Tesseract (French) and poppler for the OCR of letters (the
+# worker of `make run` uses them), and for the tests also Chromium (Playwright cannot download
+# its own browser here) and Dovecot (the real IMAP server of the mail gateway's tests).
+# Installed when missing and we may; otherwise say what to do.
+RUN_PACKAGES := tesseract:tesseract-ocr tesseract-fra:tesseract-ocr-fra pdftoppm:poppler-utils
+TEST_PACKAGES := $(RUN_PACKAGES) chromium:chromium dovecot:dovecot-imapd
+
+define need_packages
+	@missing=""; for pair in $(1); do cmd=$${pair%%:*}; pkg=$${pair#*:}; \
+	  if [ "$$cmd" = tesseract-fra ]; then \
+	    tesseract --list-langs 2>/dev/null | grep -qx fra || missing="$$missing $$pkg"; \
+	  elif [ "$$cmd" = chromium ] && [ -n "$$GRC_CHROMIUM" ]; then :; \
+	  elif [ "$$cmd" = dovecot ]; then \
+	    test -x /usr/sbin/dovecot || command -v dovecot >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	  else command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; fi; done; \
+	test -z "$$missing" || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Debian's chromium for the browser tests…"; \
+	    echo "Installing Debian's$$missing…"; \
 	    apt-get update -q >/dev/null || { echo "apt-get update failed"; exit 1; }; \
-	    apt-get install -y -q chromium >/dev/null || { echo "apt-get install chromium failed"; exit 1; }; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
+	      || { echo "apt-get install$$missing failed"; exit 1; }; \
 	  else \
-	    echo "The browser tests need Chromium: 'sudo apt-get install chromium' (or set GRC_CHROMIUM)."; \
+	    echo "Needed from Debian's packages: 'sudo apt-get install$$missing'."; \
 	    exit 1; \
 	  fi; }
+endef
+
+system-run:
+	$(call need_packages,$(RUN_PACKAGES))
+
+system:
+	$(call need_packages,$(TEST_PACKAGES))
 
 # The FranceConnect tests run a real OpenID Connect provider (tests/oidc_provider/server.js, the
 # oidc-provider package) under Node.js: install its packages from the lock file.

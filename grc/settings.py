@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "grc.base",
     "grc.demarches",
     "grc.channels",
+    "ninja",
     "grc.portal",
     "grc.backoffice",
 ]
@@ -231,6 +232,9 @@ if PRODUCTION:
 # Background work (procrastinate, on the same PostgreSQL).
 GRC_WORKER_HEARTBEAT_MAX_AGE = 60  # seconds; the worker beats every 10 s
 # Webhooks to private or loopback addresses (a receiver on the platform's own network).
+# The key that encrypts stored credentials (mailbox passwords, providers' tokens, webhook
+# secrets): grc/base/secrets.py. Derived from SECRET_KEY when empty.
+GRC_CREDENTIALS_KEY = env.str("GRC_CREDENTIALS_KEY", default="")
 GRC_WEBHOOK_ALLOW_PRIVATE = env.bool("GRC_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 LOGGING = {

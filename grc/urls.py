@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
+from grc.api import channels_api
 from grc.base import views as base_views
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     # Accounts: django-allauth (e-mail, password, confirmation, reset) under French paths.
     path("comptes/", include("grc.portal.accounts.urls")),
     path("backoffice/", include("grc.backoffice.urls")),
+    path("api/canaux/", channels_api.urls),
     path("", include("grc.portal.urls")),
 ]
 if settings.DEBUG:

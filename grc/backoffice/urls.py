@@ -1,12 +1,15 @@
 from django.urls import path
 
 from grc.backoffice import views
+from grc.backoffice.calls import urls as calls_urls
 from grc.backoffice.dashboard import views as dashboard
 from grc.backoffice.demarches import builder, workflow
 from grc.backoffice.demarches import views as demarches
 from grc.backoffice.dossiers import urls as dossiers_urls
 from grc.backoffice.exports import views as exports
 from grc.backoffice.intake import urls as intake_urls
+from grc.backoffice.letters import urls as letters_urls
+from grc.backoffice.mail import urls as mail_urls
 from grc.backoffice.queues import urls as queues_urls
 from grc.backoffice.security import views as security
 from grc.backoffice.usagers import urls as usagers_urls
@@ -74,3 +77,6 @@ urlpatterns += intake_urls.urlpatterns  # intake on the citizen's behalf
 urlpatterns += usagers_urls.urlpatterns  # citizen records (360°), duplicates, merge
 urlpatterns += dossiers_urls.urlpatterns  # the dossier page, bulk actions
 urlpatterns += queues_urls.urlpatterns  # the queues: /backoffice/dossiers/
+urlpatterns += mail_urls.urlpatterns  # e-mails received, quarantine, bounces
+urlpatterns += calls_urls.urlpatterns  # the call log, the incoming-call screen
+urlpatterns += letters_urls.urlpatterns  # letters in and out

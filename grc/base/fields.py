@@ -68,3 +68,24 @@ class SirenField(models.CharField):
     def formfield(self, **kwargs):
         # The length is checked after spaces are removed, with the SIREN's own message.
         return super().formfield(**{"form_class": SirenFormField, "max_length": None, **kwargs})
+
+
+class EncryptedTextField(models.TextField):
+    """A secret the platform must use in clear (an IMAP password, a provider's token, a
+    webhook's HMAC key), kept encrypted at rest with Fernet (grc.base.secrets). Reads give the
+    clear text; the database, its dumps and backups hold only the token."""
+
+    def from_db_value(self, value, expression, connection):
+        if value in (None, ""):
+            return value
+        from grc.base import secrets
+
+        return secrets.decrypt(value)
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value in (None, ""):
+            return value
+        from grc.base import secrets
+
+        return secrets.encrypt(value)

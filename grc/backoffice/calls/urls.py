@@ -1,0 +1,3 @@
+"""calls pages of the agents' workspace."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""letters pages of the agents' workspace."""
+
+urlpatterns: list = []

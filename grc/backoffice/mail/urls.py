@@ -1,0 +1,3 @@
+"""mail pages of the agents' workspace."""
+
+urlpatterns: list = []
