@@ -25,7 +25,7 @@ from grc.base.services.errors import deny
 from grc.base.services.usagers import find_or_create_usager
 from grc.base.validators import normalize_email
 from grc.demarches import access, answers, references
-from grc.demarches.definition import FILE_TYPES, fields_by_key, placed_fields
+from grc.demarches.definition import FILE_TYPES, MAX_FILE_SIZE_MB, fields_by_key, placed_fields
 from grc.demarches.models import Acknowledgement, Attachment, Demarche, DemarcheVersion, Dossier
 from grc.demarches.search import refresh_search
 from grc.demarches.services.demarches import published_version
@@ -55,8 +55,15 @@ def _check_open(demarche: Demarche, channel: str) -> DemarcheVersion:
 
 
 def _check_filer(
-    demarche: Demarche, *, channel: str, actor: User | None, account: User | None
+    demarche: Demarche,
+    *,
+    channel: str,
+    actor: User | None,
+    account: User | None,
+    via_gateway: bool = False,
 ) -> None:
+    if via_gateway and actor is None and channel != Channel.WEB:
+        return  # the mail gateway or a channel's webhook files what the citizen sent
     if channel == Channel.WEB:
         if demarche.who_may_file == Demarche.WhoMayFile.AGENTS:
             raise deny(_("Cette démarche se fait auprès des services, pas en ligne."))
@@ -229,6 +236,22 @@ def attach_message_file(
 
 
 @transaction.atomic
+def attach_received_file(*, dossier: Dossier, message_id: int, upload: UploadedFile, channel: str):
+    """A file that came with an e-mail or another channel's message (grc.channels.inbound):
+    every type the forms accept (office documents too, as people attach them to e-mails),
+    checked by content like the others."""
+    return _store_upload(
+        dossier=dossier,
+        field_key=f"message:{message_id}",
+        upload=upload,
+        actor=None,
+        accepted=list(FILE_TYPES),
+        limit=MAX_FILE_SIZE_MB,
+        channel=channel,
+    )
+
+
+@transaction.atomic
 def attach_scan(
     *, dossier: Dossier, upload: UploadedFile, actor, channel: str, field_key: str = "scan"
 ) -> Attachment:
@@ -260,7 +283,7 @@ def _checked(upload: UploadedFile, *, accepted: list[str], limit: int) -> tuple[
     if content_type not in accepted:
         raise ValidationError(
             _("Le fichier « %(n)s » n'est pas accepté : formats possibles %(formats)s.")
-            % {"n": name, "formats": ", ".join(FILE_TYPES.get(m, m) for m in accepted)}
+            % {"n": name, "formats": ", ".join(str(FILE_TYPES.get(m, m)) for m in accepted)}
         )
     return name, content_type
 
@@ -394,13 +417,16 @@ def submit_dossier(
     contact_email: str = "",
     usager: Usager | None = None,
     received_at: datetime.datetime | None = None,
+    via_gateway: bool = False,
 ) -> Dossier:
     """File a dossier: validate the answers against its version, find or create the citizen
     record, give the reference (and a tracking code without an account), compute the legal
     dates, record the event, and send the acknowledgements after commit.
 
     `dossier` is the draft being sent (web); intake by an agent passes the answers directly.
-    Sending a draft twice (a double click) returns the dossier already filed."""
+    Sending a draft twice (a double click) returns the dossier already filed. `via_gateway`
+    is the platform filing what arrived by e-mail or another channel (grc.channels.inbound),
+    with no one acting."""
     if dossier is not None:
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
         if dossier.status != Dossier.DRAFT:
@@ -413,7 +439,7 @@ def submit_dossier(
         account = dossier.account  # the draft was started with an account
     if account is None and channel == Channel.WEB and actor is not None and actor.is_authenticated:
         account = actor  # a citizen filing online files with their account
-    _check_filer(demarche, channel=channel, actor=actor, account=account)
+    _check_filer(demarche, channel=channel, actor=actor, account=account, via_gateway=via_gateway)
 
     outcome = answers.validate_answers(
         version.definition,
