@@ -13,6 +13,8 @@ from django.db.models import F, QuerySet
 from grc.backoffice.models import CannedResponse
 from grc.base import access as base_access
 from grc.base.models import Membership, Service, User
+from grc.channels.models import BouncedAddress
+from grc.channels.selectors import bounced_addresses
 from grc.demarches.models import Attachment, Dossier, Transfer
 from grc.demarches.selectors import summary_rows
 from grc.demarches.services.assignment import ANNOTATION_KEY
@@ -83,6 +85,7 @@ class DossierPage:
     canned_responses: list[CannedResponse]
     annotation: str
     extra_annotations: list[tuple[str, Any]] = field(default_factory=list)
+    bounces: list[BouncedAddress] = field(default_factory=list)
 
 
 def dossier_page(dossier: Dossier) -> DossierPage:
@@ -119,7 +122,11 @@ def dossier_page(dossier: Dossier) -> DossierPage:
                 "to": status_of(dossier, change.to_status),
             }
         )
-    for message in dossier.messages.select_related("author"):
+    # Every channel the same way: the message, its channel, and how it fared on the way
+    # (the e-mail received, the SMS delivered, the reply handed to a channel's connector).
+    for message in dossier.messages.select_related(
+        "author", "inbound_email", "sms", "hook_delivery__channel", "hook_message__channel"
+    ):
         events.append(
             {
                 "at": message.created_at,
@@ -140,6 +147,8 @@ def dossier_page(dossier: Dossier) -> DossierPage:
                     "files": files_of_request.get(f"pieces:{request.pk}", []),
                 }
             )
+    for call in dossier.calls.select_related("agent"):
+        events.append({"at": call.started_at, "kind": "call", "call": call})
     for document in dossier.documents.all():
         events.append({"at": document.created_at, "kind": "document", "document": document})
     for ack in dossier.acknowledgements.all():
@@ -197,6 +206,10 @@ def dossier_page(dossier: Dossier) -> DossierPage:
         canned_responses=list(canned_responses_for(dossier)),
         annotation=annotation if isinstance(annotation, str) else str(annotation),
         extra_annotations=_labelled(annotations, labels),
+        bounces=bounced_addresses(
+            dossier.collectivite_id,
+            [dossier.contact_email, dossier.usager.email if dossier.usager_id else ""],
+        ),
     )
 
 

@@ -19,6 +19,8 @@ from grc.base.access import NotFound
 from grc.base.models import DuplicateCandidate, Membership, Usager
 from grc.base.templatetags.grc_format import phone as phone_shown
 from grc.base.validators import name_key, normalize_email, normalize_phone
+from grc.channels.models import BouncedAddress, Call, Letter
+from grc.channels.selectors import bounced_addresses
 from grc.demarches.access import dossiers_visible_to_staff
 from grc.demarches.models import Dossier, Message
 from grc.demarches.workflow import definition as workflow_definition
@@ -88,9 +90,11 @@ def status_label(dossier: Dossier) -> str:
 @dataclass
 class TimelineItem:
     at: datetime
-    kind: str  # "dossier" or "message"
-    dossier: Dossier
+    kind: str  # "dossier", "message", "call" or "letter"
+    dossier: Dossier | None
     message: Message | None = None
+    call: Call | None = None
+    letter: Letter | None = None
 
 
 @dataclass
@@ -101,6 +105,7 @@ class Record360:
     timeline: list[TimelineItem]
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     merged_records: list[Usager] = field(default_factory=list)
+    bounces: list[BouncedAddress] = field(default_factory=list)
 
 
 def record_360(user, usager: Usager) -> Record360:
@@ -122,12 +127,34 @@ def record_360(user, usager: Usager) -> Record360:
         .select_related("author")
         .order_by("-created_at", "-id")[:TIMELINE_MESSAGES]
     )
+    # Calls and letters not tied to a dossier are the person's; those of a dossier show only
+    # with the dossiers this member of staff sees.
+    in_sight = Q(dossier__isnull=True) | Q(dossier_id__in=list(by_id))
+    calls = list(
+        Call.objects.filter(in_sight, usager=usager)
+        .select_related("agent")
+        .order_by("-started_at", "-id")[:TIMELINE_MESSAGES]
+    )
+    letters = list(
+        Letter.objects.filter(in_sight, usager=usager).order_by("-created_at", "-id")[
+            :TIMELINE_MESSAGES
+        ]
+    )
     timeline = [
         TimelineItem(at=d.received_at or d.submitted_at, kind="dossier", dossier=d) for d in visible
     ]
     timeline += [
         TimelineItem(at=m.created_at, kind="message", dossier=by_id[m.dossier_id], message=m)
         for m in messages
+    ]
+    timeline += [
+        TimelineItem(at=c.started_at, kind="call", dossier=by_id.get(c.dossier_id), call=c)
+        for c in calls
+    ]
+    timeline += [
+        TimelineItem(at=x.created_at, kind="letter", dossier=by_id.get(x.dossier_id), letter=x)
+        for x in letters
+        if x.dossier_id is None  # a dossier's letters show as its messages
     ]
     timeline.sort(key=lambda item: item.at, reverse=True)
     return Record360(
@@ -137,6 +164,7 @@ def record_360(user, usager: Usager) -> Record360:
         timeline=timeline,
         duplicates=open_duplicates(usager),
         merged_records=list(usager.merged_records.order_by("id")),
+        bounces=bounced_addresses(usager.collectivite_id, [usager.email]),
     )
 
 
