@@ -69,7 +69,13 @@ def check_message(*, body: str, uploads: Sequence[UploadedFile]) -> dict[str, li
 
 
 def _post(
-    *, dossier: Dossier, actor, body: str, uploads: Sequence[UploadedFile], direction: str
+    *,
+    dossier: Dossier,
+    actor,
+    body: str,
+    uploads: Sequence[UploadedFile],
+    direction: str,
+    channel: str = Channel.WEB,
 ) -> Message:
     body = (body or "").strip()
     uploads = list(uploads)
@@ -77,7 +83,7 @@ def _post(
     if errors:
         raise ValidationError(errors)  # every file checked before any is stored
     message = Message.objects.create(
-        dossier=dossier, direction=direction, channel=Channel.WEB, author=_user(actor), body=body
+        dossier=dossier, direction=direction, channel=channel, author=_user(actor), body=body
     )
     for upload in uploads:
         attachment = dossier_services.attach_message_file(
@@ -92,7 +98,7 @@ def _post(
         actor=actor,
         channel=Channel.WEB,
         collectivite_id=dossier.collectivite_id,
-        payload={"message": message.pk, "files": len(uploads)},
+        payload={"message": message.pk, "files": len(uploads), "via": channel},
     )
     refresh_search([dossier.pk])
     return message
@@ -128,14 +134,30 @@ def post_citizen_message(
 def post_service_message(
     *, dossier: Dossier, actor: User, body: str, uploads: Sequence[UploadedFile] = ()
 ) -> Message:
-    """An agent of the dossier's service writes to the citizen, who is told by e-mail."""
+    """An agent of the dossier's service writes to the citizen. The reply leaves by the
+    channel the citizen last wrote by (grc.channels.replies): back through a social network's
+    connector, or by e-mail (the notification carries the text and threads with their
+    e-mails), the portal's page announced by e-mail otherwise."""
+    from grc.channels.replies import reply_channel
+
     locked = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
     if not locked.is_filed or not demarche_access.works_on_service(actor, locked):
         raise demarche_access.NotFound
+    channel = reply_channel(locked)
     message = _post(
-        dossier=locked, actor=actor, body=body, uploads=uploads, direction=Message.Direction.OUT
+        dossier=locked,
+        actor=actor,
+        body=body,
+        uploads=uploads,
+        direction=Message.Direction.OUT,
+        channel=channel,
     )
-    notifications.message_posted(message)
+    if channel == Channel.SOCIAL:
+        from grc.channels.hooks.services import queue_reply
+
+        queue_reply(message)
+    else:
+        notifications.message_posted(message)
     return message
 
 

@@ -1,0 +1,44 @@
+"""An agent's reply leaves by the channel the citizen last wrote by."""
+
+import pytest
+from django.db import transaction
+
+from grc.channels import inbound
+from grc.demarches.models import Notification
+from grc.demarches.services.messages import post_service_message
+
+pytestmark = pytest.mark.django_db
+
+
+def _dossier(tenant, channel):
+    with transaction.atomic():
+        dossier, _ = inbound.open_dossier(
+            collectivite=tenant.collectivite,
+            demarche=None,
+            channel=channel,
+            sender=inbound.Sender(email="lea@exemple.fr", last_name="Petit"),
+            subject="Question",
+            body="Bonjour",
+        )
+    return dossier
+
+
+def test_a_reply_to_an_email_leaves_by_email(tenant_a, media):
+    dossier = _dossier(tenant_a, "email")
+    message = post_service_message(dossier=dossier, actor=tenant_a.agent, body="Réponse")
+    assert message.channel == "email"
+    assert Notification.objects.get(message=message).recipient == "lea@exemple.fr"
+
+
+def test_the_latest_channel_wins(tenant_a, media, django_capture_on_commit_callbacks):
+    dossier = _dossier(tenant_a, "email")
+    from grc.demarches.services.messages import post_citizen_message
+    from tests.factories import UserFactory
+
+    citizen = UserFactory(email="lea@exemple.fr")
+    dossier.account = citizen
+    dossier.save(update_fields=["account"])
+    post_citizen_message(dossier=dossier, actor=citizen, body="Depuis le site")
+    message = post_service_message(dossier=dossier, actor=tenant_a.agent, body="Réponse")
+    assert message.channel == "web"  # read on the portal, announced by e-mail
+    assert Notification.objects.filter(message=message).exists()
