@@ -213,6 +213,16 @@ if not EMAIL_URL:
 globals().update(email_settings(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GRC <ne-pas-repondre@grc.localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# The mail gateway (grc/channels/mail/, docs/channels.md). The envelope sender of what we send,
+# where bounces come back (a mailbox polled like the others); empty: each mailbox's address.
+GRC_BOUNCE_ADDRESS = env.str("GRC_BOUNCE_ADDRESS", default="")
+# A message larger than this goes to quarantine (kept, never dropped).
+GRC_MAIL_MAX_BYTES = env.int("GRC_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# A sender opening more dossiers than this in the window is quarantined (Odoo: 20 in 120 min).
+GRC_MAIL_THROTTLE = env.int("GRC_MAIL_THROTTLE", default=20)
+GRC_MAIL_THROTTLE_MINUTES = env.int("GRC_MAIL_THROTTLE_MINUTES", default=120)
+# A CA bundle for IMAP servers with a private certificate authority (empty: the system's).
+GRC_IMAP_CA_FILE = env.str("GRC_IMAP_CA_FILE", default="")
 
 # Security. Production sits behind a TLS-terminating proxy that sets X-Forwarded-Proto.
 SECURE_CONTENT_TYPE_NOSNIFF = True

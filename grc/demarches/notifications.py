@@ -32,7 +32,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from grc.base.mail import send_email
 from grc.base.models import CitizenProfile, User
 from grc.demarches import access as demarche_access
 from grc.demarches.models import (
@@ -238,7 +237,11 @@ def render(notification: Notification) -> tuple[str, str]:
 
 
 def deliver(notification_id: int) -> None:
-    """Send one notification (kept as rendered the first time: a retry sends the same text)."""
+    """Send one notification (kept as rendered the first time: a retry sends the same text).
+    A failure raises, and the task is retried with backoff; after the last attempt the
+    notification is failed, said on the dossier and the agent alerted (grc.channels.failures)."""
+    from grc.channels import failures, outgoing
+
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -261,27 +264,58 @@ def deliver(notification_id: int) -> None:
             notification.subject, notification.body = render(notification)
             notification.save(update_fields=["subject", "body"])
     dossier = notification.dossier
-    reply_to = [dossier.service.email] if dossier.service_id and dossier.service.email else None
     try:
-        email_id = send_email(
+        email_id = outgoing.send_to_citizen(
+            dossier=dossier,
             to=[notification.recipient],
             subject=notification.subject,
             body=notification.body,
-            reply_to=reply_to,
         )
     except (smtplib.SMTPException, OSError) as error:
-        failed = notification.attempts + 1 >= MAX_ATTEMPTS
-        Notification.objects.filter(pk=notification.pk).update(
-            attempts=notification.attempts + 1,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            status=Notification.Status.FAILED if failed else Notification.Status.PENDING,
-        )
+        error_text = f"{type(error).__name__}: {error}"[:2000]
         logger.warning("notification %s: %s", notification.pk, error)
-        raise  # the task is retried with backoff
-    Notification.objects.filter(pk=notification.pk).update(
-        status=Notification.Status.SENT,
-        sent_at=timezone.now(),
-        email_id=email_id,
-        attempts=notification.attempts + 1,
-        last_error="",
-    )
+        if not _record_failure(notification.pk, error_text):
+            raise  # the task is retried with backoff
+        failures.alert_failed_email(
+            dossier=dossier,
+            subject=notification.subject,
+            recipient=notification.recipient,
+            error=error_text,
+        )
+        return  # the last attempt: failed for good, said on the dossier
+    with transaction.atomic():
+        Notification.objects.filter(pk=notification.pk).update(
+            status=Notification.Status.SENT,
+            sent_at=timezone.now(),
+            email_id=email_id,
+            attempts=notification.attempts + 1,
+            last_error="",
+        )
+        outgoing.record_sent(dossier=dossier, email_id=email_id)
+
+
+def _record_failure(notification_id: int, error: str) -> bool:
+    """One more failed attempt; True when it was the last (the note written, once)."""
+    from grc.channels import failures
+
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("dossier")
+            .get(pk=notification_id)
+        )
+        if notification.status != Notification.Status.PENDING:
+            return False
+        notification.attempts += 1
+        notification.last_error = error
+        final = notification.attempts >= MAX_ATTEMPTS
+        if final:
+            notification.status = Notification.Status.FAILED
+            failures.record_final_failure(
+                dossier=notification.dossier,
+                subject=notification.subject,
+                recipient=notification.recipient,
+                error=error,
+            )
+        notification.save(update_fields=["attempts", "last_error", "status"])
+        return final

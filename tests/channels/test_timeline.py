@@ -93,3 +93,23 @@ def test_a_bounced_address_is_shown_on_both_pages(agent_client, tenant_a, tenant
         page = agent_client.get(url).content.decode()
         assert "Les courriels à paul.durand@exemple.fr ne sont pas remis" in page
         assert "User unknown" in page
+
+
+def test_an_email_that_failed_for_good_is_shown_on_the_dossier_page(agent_client, dossier):
+    from grc.demarches.models import Notification
+
+    message = dossier.messages.first()
+    url = reverse("backoffice:dossier", args=[dossier.pk])
+    assert "envois-en-echec" not in agent_client.get(url).content.decode()
+    Notification.objects.create(
+        dossier=dossier,
+        kind=Notification.Kind.MESSAGES,
+        message=message,
+        status=Notification.Status.FAILED,
+        recipient="paul.durand@exemple.fr",
+        subject="[REF] Nouveau message",
+        attempts=8,
+        last_error="SMTPRecipientsRefused: 554 refusé",
+    )
+    page = agent_client.get(url).content.decode()
+    assert 'id="envois-en-echec"' in page and "554 refusé" in page and "8 tentatives" in page

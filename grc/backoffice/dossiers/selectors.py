@@ -13,6 +13,7 @@ from django.db.models import F, QuerySet
 from grc.backoffice.models import CannedResponse
 from grc.base import access as base_access
 from grc.base.models import Membership, Service, User
+from grc.channels.failures import FailedDelivery, failed_deliveries
 from grc.channels.models import BouncedAddress
 from grc.channels.selectors import bounced_addresses
 from grc.demarches.models import Attachment, Dossier, Transfer
@@ -86,6 +87,7 @@ class DossierPage:
     annotation: str
     extra_annotations: list[tuple[str, Any]] = field(default_factory=list)
     bounces: list[BouncedAddress] = field(default_factory=list)
+    failed_deliveries: list[FailedDelivery] = field(default_factory=list)
 
 
 def dossier_page(dossier: Dossier) -> DossierPage:
@@ -206,6 +208,7 @@ def dossier_page(dossier: Dossier) -> DossierPage:
         canned_responses=list(canned_responses_for(dossier)),
         annotation=annotation if isinstance(annotation, str) else str(annotation),
         extra_annotations=_labelled(annotations, labels),
+        failed_deliveries=failed_deliveries(dossier),
         bounces=bounced_addresses(
             dossier.collectivite_id,
             [dossier.contact_email, dossier.usager.email if dossier.usager_id else ""],

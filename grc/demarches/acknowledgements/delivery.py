@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from grc.base.mail import send_email
 from grc.base.models import Channel
 from grc.demarches.acknowledgements.context import build_context
 from grc.demarches.acknowledgements.render import render_aee, render_are
@@ -54,7 +53,10 @@ def _render(ack: Acknowledgement) -> None:
         ack.pdf_sha256 = hashlib.sha256(rendered.pdf).hexdigest()
     else:
         rendered = render_aee(context, dossier.demarche.texts)
-    ack.subject, ack.body = rendered.subject, rendered.body
+    from grc.channels.outgoing import with_reference
+
+    # Kept as it leaves (the evidence): with the reference, which a replying citizen quotes.
+    ack.subject, ack.body = with_reference(dossier, rendered.subject), rendered.body
 
 
 def _fail(ack: Acknowledgement, error: str) -> None:
@@ -74,6 +76,10 @@ def _fail(ack: Acknowledgement, error: str) -> None:
 
 
 def deliver(acknowledgement_id: int) -> None:
+    """Send the acknowledgement. A failure raises, and the task is retried with backoff; after
+    the last attempt it is failed, said on the dossier and the agent alerted."""
+    from grc.channels import failures, outgoing
+
     ack = _prepare(acknowledgement_id)
     if ack is None:
         return
@@ -84,27 +90,52 @@ def deliver(acknowledgement_id: int) -> None:
             attachments.append(
                 (f"accuse-reception-{dossier.reference}.pdf", pdf.read(), "application/pdf")
             )
-    reply_to = [dossier.service.email] if dossier.service and dossier.service.email else None
     try:
-        message_id = send_email(
+        message_id = outgoing.send_to_citizen(
+            dossier=dossier,
             to=[ack.recipient],
             subject=ack.subject,
             body=ack.body,
-            reply_to=reply_to,
             attachments=attachments,
         )
     except (smtplib.SMTPException, OSError) as error:
-        failed = ack.attempts + 1 >= MAX_ATTEMPTS
-        Acknowledgement.objects.filter(pk=ack.pk).update(
-            attempts=ack.attempts + 1,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            status=Acknowledgement.Status.FAILED if failed else Acknowledgement.Status.PENDING,
+        error_text = f"{type(error).__name__}: {error}"[:2000]
+        if not _record_failure(ack.pk, error_text):
+            raise  # the task is retried with backoff
+        failures.alert_failed_email(
+            dossier=dossier, subject=ack.subject, recipient=ack.recipient, error=error_text
         )
-        raise  # the task is retried with backoff
-    Acknowledgement.objects.filter(pk=ack.pk).update(
-        status=Acknowledgement.Status.SENT,
-        sent_at=timezone.now(),
-        message_id=message_id,
-        attempts=ack.attempts + 1,
-        last_error="",
-    )
+        return  # the last attempt: failed for good, said on the dossier
+    with transaction.atomic():
+        Acknowledgement.objects.filter(pk=ack.pk).update(
+            status=Acknowledgement.Status.SENT,
+            sent_at=timezone.now(),
+            message_id=message_id,
+            attempts=ack.attempts + 1,
+            last_error="",
+        )
+        outgoing.record_sent(dossier=dossier, email_id=message_id)
+
+
+def _record_failure(acknowledgement_id: int, error: str) -> bool:
+    """One more failed attempt; True when it was the last (the note written, once)."""
+    from grc.channels import failures
+
+    with transaction.atomic():
+        ack = (
+            Acknowledgement.objects.select_for_update(of=("self",))
+            .select_related("dossier")
+            .get(pk=acknowledgement_id)
+        )
+        if ack.status != Acknowledgement.Status.PENDING:
+            return False
+        ack.attempts += 1
+        ack.last_error = error
+        final = ack.attempts >= MAX_ATTEMPTS
+        if final:
+            ack.status = Acknowledgement.Status.FAILED
+            failures.record_final_failure(
+                dossier=ack.dossier, subject=ack.subject, recipient=ack.recipient, error=error
+            )
+        ack.save(update_fields=["attempts", "last_error", "status"])
+        return final
