@@ -8,7 +8,6 @@ that does not render) marks the action failed, alerts the service and lets the o
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import hashlib
 import hmac
@@ -126,21 +125,18 @@ def _record(run: ActionRun, status: str, *, error: str = "", result: dict | None
 
 
 def _alert_service(run: ActionRun, error: str) -> None:
-    """A failed action is written on the dossier for the agents, and mailed to the service."""
+    """A failed action is written on the dossier for the agents, and mailed to the agent who
+    follows the dossier, else to the service (best effort: if the mail server is what failed,
+    the note on the dossier still tells)."""
+    from grc.channels.failures import alert_staff
+
     dossier = run.dossier
     label = wf.ACTION_TYPES.get(run.spec.get("type"), run.spec.get("type"))
     note = _("L'action automatique « %(a)s » a échoué : %(e)s") % {"a": label, "e": error}
     Message.objects.create(
         dossier=dossier, direction=Message.Direction.NOTE, channel=Channel.SYSTEM, body=note
     )
-    if dossier.service_id and dossier.service.email:
-        # If the mail server is what failed, the note on the dossier still tells the agents.
-        with contextlib.suppress(smtplib.SMTPException, OSError):
-            send_email(
-                to=[dossier.service.email],
-                subject=_("[%(r)s] Action automatique en échec") % {"r": dossier.reference},
-                body=note,
-            )
+    alert_staff(dossier=dossier, subject=_("Action automatique en échec"), text=note)
 
 
 def context_for(run: ActionRun) -> dict[str, Any]:
@@ -203,18 +199,31 @@ def _email(run: ActionRun, spec: dict) -> dict[str, Any]:
             }
     subject = " ".join(_render(spec["subject"], context).split())
     body = _render(spec["body"], context)
-    reply_to = [dossier.service.email] if dossier.service_id and dossier.service.email else None
+    if spec.get("to") != "citizen":
+        reply_to = [dossier.service.email] if dossier.service_id and dossier.service.email else None
+        try:
+            message_id = send_email(to=recipients, subject=subject, body=body, reply_to=reply_to)
+        except (smtplib.SMTPException, OSError) as error:
+            raise Retry(f"{type(error).__name__}: {error}") from error
+        return {"to": recipients, "subject": subject, "message_id": message_id}
+    # To the citizen: on the dossier's e-mail thread, like the notifications (REFERENCE §5).
+    from grc.channels import outgoing
+
+    subject = outgoing.with_reference(dossier, subject)
     try:
-        message_id = send_email(to=recipients, subject=subject, body=body, reply_to=reply_to)
+        message_id = outgoing.send_to_citizen(
+            dossier=dossier, to=recipients, subject=subject, body=body
+        )
     except (smtplib.SMTPException, OSError) as error:
         raise Retry(f"{type(error).__name__}: {error}") from error
-    if spec.get("to") == "citizen":
+    with transaction.atomic():
         Message.objects.create(
             dossier=dossier,
             direction=Message.Direction.OUT,
             channel=Channel.EMAIL,
             body=f"{subject}\n\n{body}",
         )
+        outgoing.record_sent(dossier=dossier, email_id=message_id)
     return {"to": recipients, "subject": subject, "message_id": message_id}
 
 
@@ -233,20 +242,24 @@ def _recipients(dossier: Dossier, spec: dict) -> list[str]:
 
 
 def _sms(run: ActionRun, spec: dict) -> dict[str, Any]:
-    # The SMS channel (provider interface, consent) comes with the channels issue; until a
-    # provider is configured, the action says so instead of pretending to have sent.
-    usager = run.dossier.usager
-    if not usager or usager.preferred_channel != usager.PreferredChannel.SMS:
-        return {
-            "_status": ActionRun.Status.SKIPPED,
-            "reason": _("l'usager n'a pas choisi d'être prévenu par SMS"),
-        }
-    if not getattr(settings, "GRC_SMS_PROVIDER", None):
-        return {
-            "_status": ActionRun.Status.SKIPPED,
-            "reason": _("aucun fournisseur de SMS n'est configuré"),
-        }
-    raise Failed(_("l'envoi de SMS n'est pas encore disponible"))
+    """An SMS to the citizen through the collectivité's provider (grc.channels.sms): skipped,
+    with the reason, when they did not choose SMS, have no mobile number, or the collectivité
+    no provider. The provider is called by the SMS's own job, which retries and, when the SMS
+    cannot be sent, writes so on the dossier."""
+    from django.core.exceptions import ValidationError
+
+    from grc.channels.sms.services import send_sms
+
+    body = _render(spec["body"], context_for(run))
+    try:
+        with transaction.atomic():
+            sms = send_sms(dossier=run.dossier, body=body, action_run=run)
+    except ValidationError as refusal:
+        reason = " ".join(refusal.messages)
+        if refusal.code in ("no_consent", "no_mobile", "no_provider", "no_usager"):
+            return {"_status": ActionRun.Status.SKIPPED, "reason": reason}
+        raise Failed(reason) from refusal
+    return {"sms": sms.pk, "to": sms.to}
 
 
 def _message(run: ActionRun, spec: dict) -> dict[str, Any]:
