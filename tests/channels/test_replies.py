@@ -42,3 +42,30 @@ def test_the_latest_channel_wins(tenant_a, media, django_capture_on_commit_callb
     message = post_service_message(dossier=dossier, actor=tenant_a.agent, body="Réponse")
     assert message.channel == "web"  # read on the portal, announced by e-mail
     assert Notification.objects.filter(message=message).exists()
+
+
+def test_a_reply_to_a_social_message_goes_back_through_its_connector(tenant_a, media, client):
+    from grc.channels.models import HookChannel, HookDelivery
+    from grc.demarches.models import Dossier
+    from tests.channels import hooks_helpers
+
+    hook = HookChannel.objects.create(
+        collectivite=tenant_a.collectivite,
+        name="Facebook",
+        slug="facebook",
+        secret=hooks_helpers.SECRET,
+        outbound_url="https://connecteur.exemple.fr/reponses",
+    )
+    answer = hooks_helpers.post(client, hook, hooks_helpers.message())
+    assert answer.status_code == 201, answer.content
+    dossier = Dossier.objects.get(reference=answer.json()["dossier"])
+    message = post_service_message(dossier=dossier, actor=tenant_a.agent, body="On s'en occupe.")
+    assert message.channel == "social"
+    assert HookDelivery.objects.get(message=message).channel == hook
+    # The connector answers; an e-mail would say the same thing twice.
+    assert not Notification.objects.filter(message=message).exists()
+    # Without an address for replies, the reply is read on the portal and announced by e-mail.
+    hook.outbound_url = ""
+    hook.save()
+    later = post_service_message(dossier=dossier, actor=tenant_a.agent, body="Suite.")
+    assert later.channel in ("email", "web") and Notification.objects.filter(message=later)
