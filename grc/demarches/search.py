@@ -1,8 +1,9 @@
 """Full-text search of dossiers for the agents' queues.
 
 Each filed dossier keeps, in `Dossier.search`, one tsvector built in SQL from its reference and
-tracking code, its citizen (name, e-mail, phones), its contact e-mail, the text of its answers
-and the bodies of its messages (internal notes included: only staff search). French stemming
+tracking code, its citizen (name, e-mail, phones), its contact e-mail, the text of its answers,
+the bodies of its messages (internal notes included: only staff search) and the text read from
+the letters received for it (grc.channels.letters, OCR). French stemming
 without accents (the `french_unaccent` configuration of migration demarches 0004), so that
 "helene" finds "Hélène" and "demandes" finds "demande".
 
@@ -29,9 +30,10 @@ CONFIG = "french_unaccent"
 MAX_QUERY_LENGTH = 200
 
 # One expression for the whole vector, over `d` (the dossier) and `u` (its citizen record).
-# Weights: A who and which dossier, B what they answered, C the exchanges. E-mail addresses go
-# in whole and in pieces ("marie.dubois@exemple.fr", "marie", "dubois", "exemple"); phones by
-# their digits in E.164 and in the French national form ("33612345678", "0612345678").
+# Weights: A who and which dossier, B what they answered, C the exchanges (messages, the text
+# of letters received). E-mail addresses go in whole and in pieces ("marie.dubois@exemple.fr",
+# "marie", "dubois", "exemple"); phones by their digits in E.164 and in the French national
+# form ("33612345678", "0612345678").
 # Built from constants only (no input): the f-strings below are not an injection vector.
 _VECTOR_SQL = f"""
     setweight(to_tsvector('simple', concat_ws(' ', d.reference, d.tracking_code)), 'A')
@@ -50,6 +52,9 @@ _VECTOR_SQL = f"""
     || setweight(to_tsvector('{CONFIG}', coalesce((
         SELECT string_agg(m.body, ' ' ORDER BY m.id)
         FROM demarches_message AS m WHERE m.dossier_id = d.id), '')), 'C')
+    || setweight(to_tsvector('{CONFIG}', coalesce((
+        SELECT string_agg(l.ocr_text, ' ' ORDER BY l.id)
+        FROM channels_letter AS l WHERE l.dossier_id = d.id AND l.ocr_text <> ''), '')), 'C')
 """  # noqa: S608
 
 _REFRESH_SQL = f"""
