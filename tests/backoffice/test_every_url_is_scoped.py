@@ -7,11 +7,14 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLResolver, reverse
+from django.utils import timezone
 
 from grc.backoffice import urls as backoffice_urls
 from grc.backoffice.models import ExportJob
 from grc.base.models import Channel
 from grc.base.services.usagers import find_or_create_usager
+from grc.channels import calls
+from grc.channels.models import Letter
 from grc.demarches.models import Demarche, Document
 from tests.backoffice.conftest import HOST
 from tests.demarches.dossier_helpers import demarche_for, file_dossier
@@ -41,6 +44,8 @@ def object_urls(world) -> list[tuple[str, str]]:
         "attachment_id": world["attachment"].pk,
         "document_id": world["document"].pk,
         "kind": "aee",
+        "call_id": world["call"].pk,
+        "letter_id": world["letter"].pk,
         "queue_slug": None,  # lists, scoped by their own tests
     }
     urls = []
@@ -93,7 +98,21 @@ def world(tenant_a, media):
         file=ContentFile(b"reference\n", name="export.csv"),
     )
     model = Demarche.objects.filter(collectivite__isnull=True).first() or demarche
+    call = calls.log_call(
+        actor=tenant_a.agent, dossier=dossier, direction="in", started_at=timezone.now()
+    )
+    letter = Letter.objects.create(
+        collectivite=tenant_a.collectivite,
+        direction=Letter.Direction.IN,
+        dossier=dossier,
+        usager=dossier.usager,
+        sender="Usager",
+        received_on=timezone.localdate(),
+        scan=dossier.attachments.first(),
+    )
     return {
+        "call": call,
+        "letter": letter,
         "demarche": demarche,
         "model": model,
         "dossier": dossier,
@@ -121,6 +140,9 @@ def test_the_walk_covers_the_workspace(world):
         "export_download",
         "intake_acknowledgement_pdf",
         "demarche_settings",
+        "call_edit",
+        "letter_detail",
+        "letter_file",
     ):
         assert expected in names
 

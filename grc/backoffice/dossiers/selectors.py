@@ -15,6 +15,7 @@ from grc.base import access as base_access
 from grc.base.models import Membership, Service, User
 from grc.channels.failures import FailedDelivery, failed_deliveries
 from grc.channels.models import BouncedAddress
+from grc.channels.replies import reply_channel
 from grc.channels.selectors import bounced_addresses
 from grc.demarches.models import Attachment, Dossier, Transfer
 from grc.demarches.selectors import summary_rows
@@ -88,6 +89,7 @@ class DossierPage:
     extra_annotations: list[tuple[str, Any]] = field(default_factory=list)
     bounces: list[BouncedAddress] = field(default_factory=list)
     failed_deliveries: list[FailedDelivery] = field(default_factory=list)
+    reply_channel: str = "web"
 
 
 def dossier_page(dossier: Dossier) -> DossierPage:
@@ -209,6 +211,7 @@ def dossier_page(dossier: Dossier) -> DossierPage:
         annotation=annotation if isinstance(annotation, str) else str(annotation),
         extra_annotations=_labelled(annotations, labels),
         failed_deliveries=failed_deliveries(dossier),
+        reply_channel=reply_channel(dossier),
         bounces=bounced_addresses(
             dossier.collectivite_id,
             [dossier.contact_email, dossier.usager.email if dossier.usager_id else ""],
