@@ -14,7 +14,8 @@ from grc.backoffice.models import ExportJob
 from grc.base.models import Channel
 from grc.base.services.usagers import find_or_create_usager
 from grc.channels import calls
-from grc.channels.models import Letter
+from grc.channels.mail.ingest import ingest
+from grc.channels.models import Letter, Mailbox
 from grc.demarches.models import Demarche, Document
 from tests.backoffice.conftest import HOST
 from tests.demarches.dossier_helpers import demarche_for, file_dossier
@@ -46,6 +47,7 @@ def object_urls(world) -> list[tuple[str, str]]:
         "kind": "aee",
         "call_id": world["call"].pk,
         "letter_id": world["letter"].pk,
+        "mail_id": world["mail"].pk,
         "queue_slug": None,  # lists, scoped by their own tests
     }
     urls = []
@@ -110,7 +112,17 @@ def world(tenant_a, media):
         received_on=timezone.localdate(),
         scan=dossier.attachments.first(),
     )
+    mailbox = Mailbox.objects.create(
+        collectivite=tenant_a.collectivite,
+        service=tenant_a.service,
+        name="Boîte du service",
+        email="service@mairie-a.test",
+        host="127.0.0.1",
+        username="service",
+    )
+    mail = ingest(mailbox, b"From: a@exemple.test\r\nSubject: Bonjour\r\n\r\nTexte\r\n")
     return {
+        "mail": mail,
         "call": call,
         "letter": letter,
         "demarche": demarche,
@@ -143,6 +155,9 @@ def test_the_walk_covers_the_workspace(world):
         "call_edit",
         "letter_detail",
         "letter_file",
+        "mail_detail",
+        "mail_raw",
+        "mail_release",
     ):
         assert expected in names
 
