@@ -402,6 +402,7 @@ def load_demo() -> list[Login]:
             logins.append(Login(email, "usagère (compte citoyen, 9 autres : voir README)"))
             first_citizen = account
     _dossiers(commune, first_citizen)
+    _channels(commune)
     return logins
 
 
@@ -409,3 +410,9 @@ def _dossiers(collectivite: Collectivite, citizen: User) -> None:
     from grc.demarches.demo import load_demo_dossiers
 
     load_demo_dossiers(collectivite=collectivite, citizen=citizen)
+
+
+def _channels(collectivite: Collectivite) -> None:
+    from grc.channels.demo import load_demo_channels
+
+    load_demo_channels(collectivite=collectivite)

@@ -5,6 +5,7 @@ from django.test import Client
 
 from grc.base.demo import DEMO_PASSWORD, load_demo
 from grc.base.models import Collectivite, Usager, User
+from grc.channels.models import Call, InboundEmail
 from grc.demarches.models import Dossier
 
 pytestmark = pytest.mark.django_db
@@ -12,9 +13,27 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_data_is_idempotent_and_shows_a_citizen_s_requests(media):
     logins = load_demo()
-    counts = (User.objects.count(), Usager.objects.count(), Dossier.objects.count())
+    counts = (
+        User.objects.count(),
+        Usager.objects.count(),
+        Dossier.objects.count(),
+        InboundEmail.objects.count(),
+        Call.objects.count(),
+    )
     assert load_demo() == logins
-    assert (User.objects.count(), Usager.objects.count(), Dossier.objects.count()) == counts
+    assert (
+        User.objects.count(),
+        Usager.objects.count(),
+        Dossier.objects.count(),
+        InboundEmail.objects.count(),
+        Call.objects.count(),
+    ) == counts
+    # The channels: an e-mail that opened a dossier, an out-of-office kept aside, a call.
+    assert sorted(InboundEmail.objects.values_list("outcome", flat=True)) == [
+        "auto_reply",
+        "opened",
+    ]
+    assert Call.objects.filter(dossier__account__email="marie.dubois@exemple.test").count() == 1
 
     commune = Collectivite.objects.get(slug="saint-aubin")
     marie = User.objects.get(email="marie.dubois@exemple.test")
