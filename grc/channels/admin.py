@@ -9,11 +9,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from grc.base import access
-from grc.base.admin.scoped import ScopedAdmin, form_changes, form_data
+from grc.base.admin.scoped import CollectiviteOwnedAdmin, form_changes, form_data
 from grc.channels import admin_hooks, admin_letters, admin_phone  # noqa: F401 - registers
 from grc.channels.mail.mailboxes import save_mailbox
 from grc.channels.models import Mailbox
-from grc.demarches.models import Demarche
 
 KEEP = _("Laissez vide pour garder le mot de passe enregistré (il n'est jamais réaffiché).")
 
@@ -63,8 +62,9 @@ class MailboxForm(forms.ModelForm):
 
 
 @admin.register(Mailbox)
-class MailboxAdmin(ScopedAdmin):
+class MailboxAdmin(CollectiviteOwnedAdmin):
     form = MailboxForm
+    always_readonly = ("last_polled_at", "last_error")
     list_display = ["name", "email", "collectivite", "service", "is_active", "last_polled_at"]
     list_filter = ["is_active", "security"]
     search_fields = ["name", "email", "collectivite__name"]
@@ -82,30 +82,6 @@ class MailboxAdmin(ScopedAdmin):
     @staticmethod
     def visible_to(user):
         return Mailbox.objects.filter(collectivite__in=access.administered_collectivites(user))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        administered = access.administered_collectivites(request.user)
-        if db_field.name == "collectivite":
-            kwargs["queryset"] = administered
-        if db_field.name == "service":
-            kwargs["queryset"] = access.services_visible_to(request.user).filter(
-                collectivite__in=administered
-            )
-        if db_field.name == "demarche":
-            kwargs["queryset"] = Demarche.objects.filter(collectivite__in=administered)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        polled = ["last_polled_at", "last_error"]
-        return ["collectivite", *polled] if obj is not None else polled
-
-    def has_add_permission(self, request):
-        return access.administered_collectivites(request.user).exists()
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_staff and (
-            obj is None or access.can_administer(request.user, obj.collectivite_id)
-        )
 
     def create(self, request, form):
         return save_mailbox(actor=request.user, mailbox=None, data=form_data(form))

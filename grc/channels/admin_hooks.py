@@ -15,12 +15,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from grc.base import access
-from grc.base.admin.scoped import ScopedAdmin, form_changes, form_data
+from grc.base.admin.scoped import CollectiviteOwnedAdmin, ScopedAdmin, form_changes, form_data
 from grc.channels.hooks import access as hook_access
 from grc.channels.hooks import services, signing
 from grc.channels.models import HookChannel, HookDelivery, HookMessage
-from grc.demarches.models import Demarche
 
 
 class HookChannelForm(forms.ModelForm):
@@ -101,7 +99,7 @@ def _show_secret_once(request, hook: HookChannel) -> None:
 
 
 @admin.register(HookChannel)
-class HookChannelAdmin(ScopedAdmin):
+class HookChannelAdmin(CollectiviteOwnedAdmin):
     form = HookChannelForm
     visible_to = staticmethod(hook_access.hook_channels_visible_to)
     list_display = ["name", "slug", "collectivite", "outbound_url", "is_active"]
@@ -124,25 +122,9 @@ class HookChannelAdmin(ScopedAdmin):
         )
         return format_html("<code>{}</code>", (settings.GRC_BASE_URL or "").rstrip("/") + path)
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "collectivite":
-            kwargs["queryset"] = access.administered_collectivites(request.user)
-        if db_field.name == "demarche":
-            kwargs["queryset"] = Demarche.objects.filter(
-                collectivite__in=access.administered_collectivites(request.user)
-            ).select_related("collectivite")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def get_readonly_fields(self, request, obj=None):
-        return ["collectivite", "endpoint"] if obj is not None else []
-
-    def has_add_permission(self, request):
-        return access.administered_collectivites(request.user).exists()
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_staff and (
-            obj is None or access.can_administer(request.user, obj.collectivite_id)
-        )
+        # The connector's address exists once the channel does.
+        return [*super().get_readonly_fields(request, obj), *(["endpoint"] if obj else [])]
 
     def create(self, request, form):
         typed = form.cleaned_data.get("new_secret", "")

@@ -9,8 +9,7 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from grc.base import access
-from grc.base.admin.scoped import ScopedAdmin, form_changes, form_data
+from grc.base.admin.scoped import CollectiviteOwnedAdmin, form_changes, form_data
 from grc.channels.letters import selectors, services
 from grc.channels.models import LetterTemplate
 from grc.demarches.texts import FILTERS, VARIABLES
@@ -30,14 +29,14 @@ class LetterTemplateForm(forms.ModelForm):
 
 
 @admin.register(LetterTemplate)
-class LetterTemplateAdmin(ScopedAdmin):
+class LetterTemplateAdmin(CollectiviteOwnedAdmin):
     form = LetterTemplateForm
     visible_to = staticmethod(selectors.templates_visible_to)
     list_display = ["name", "collectivite", "subject", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "subject"]
     list_select_related = ["collectivite"]
-    readonly_fields = ["variables"]
+    always_readonly = ("variables",)
     fields = ["collectivite", "name", "subject", "body", "signature", "is_active", "variables"]
 
     @admin.display(description=_("Variables et filtres utilisables"))
@@ -45,22 +44,6 @@ class LetterTemplateAdmin(ScopedAdmin):
         rows = [(f"{{{{ {name} }}}}", label) for name, label in VARIABLES.items()]
         rows += [(f"|{name}", label) for name, label in FILTERS.items()]
         return format_html_join("", "<div><code>{}</code> : {}</div>", rows)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "collectivite":
-            kwargs["queryset"] = access.administered_collectivites(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["collectivite", "variables"] if obj is not None else ["variables"]
-
-    def has_add_permission(self, request):
-        return access.administered_collectivites(request.user).exists()
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_staff and (
-            obj is None or access.can_administer(request.user, obj.collectivite_id)
-        )
 
     def create(self, request, form):
         return services.save_letter_template(

@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from grc.base import access
-from grc.base.admin.scoped import ScopedAdmin, form_changes, form_data
+from grc.base.admin.scoped import CollectiviteOwnedAdmin, form_changes, form_data
 from grc.channels import calls
 from grc.channels.models import PhoneLine, SmsProvider
 from grc.channels.sms import services as sms_services
@@ -55,7 +55,7 @@ class PhoneLineForm(forms.ModelForm):
 
 
 @admin.register(PhoneLine)
-class PhoneLineAdmin(ScopedAdmin):
+class PhoneLineAdmin(CollectiviteOwnedAdmin):
     form = PhoneLineForm
     list_display = ["name", "number", "collectivite", "service", "is_active"]
     list_filter = ["is_active"]
@@ -65,26 +65,6 @@ class PhoneLineAdmin(ScopedAdmin):
     @staticmethod
     def visible_to(user):
         return PhoneLine.objects.filter(collectivite__in=access.administered_collectivites(user))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "collectivite":
-            kwargs["queryset"] = access.administered_collectivites(request.user)
-        if db_field.name == "service":
-            kwargs["queryset"] = access.services_visible_to(request.user).filter(
-                collectivite__in=access.administered_collectivites(request.user)
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["collectivite"] if obj is not None else []
-
-    def has_add_permission(self, request):
-        return access.administered_collectivites(request.user).exists()
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_staff and (
-            obj is None or access.can_administer(request.user, obj.collectivite_id)
-        )
 
     def create(self, request, form):
         return calls.save_phone_line(actor=request.user, line=None, data=form_data(form))
@@ -126,7 +106,7 @@ class SmsProviderForm(forms.ModelForm):
 
 
 @admin.register(SmsProvider)
-class SmsProviderAdmin(ScopedAdmin):
+class SmsProviderAdmin(CollectiviteOwnedAdmin):
     form = SmsProviderForm
     list_display = ["collectivite", "kind", "sender", "url", "is_active"]
     list_filter = ["is_active"]
@@ -135,22 +115,6 @@ class SmsProviderAdmin(ScopedAdmin):
     @staticmethod
     def visible_to(user):
         return SmsProvider.objects.filter(collectivite__in=access.administered_collectivites(user))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "collectivite":
-            kwargs["queryset"] = access.administered_collectivites(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["collectivite"] if obj is not None else []
-
-    def has_add_permission(self, request):
-        return access.administered_collectivites(request.user).exists()
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_staff and (
-            obj is None or access.can_administer(request.user, obj.collectivite_id)
-        )
 
     def create(self, request, form):
         data = form_data(form, exclude=("collectivite",))

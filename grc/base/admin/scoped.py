@@ -12,6 +12,8 @@ from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
+from grc.base import access
+
 
 def form_changes(form: forms.ModelForm, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """The model fields the user changed, as the services take them."""
@@ -104,3 +106,33 @@ class ScopedAdmin(admin.ModelAdmin):
                     current_app=self.admin_site.name,
                 )
             )
+
+
+class CollectiviteOwnedAdmin(ScopedAdmin):
+    """Rows that belong to one collectivité and that its administrators manage (a mailbox, a
+    phone line, a template…): the collectivité is chosen among theirs when the row is created,
+    then fixed; any other link to a collectivité's rows (its services, its démarches) offers
+    only theirs. `always_readonly` names the fields shown but never edited."""
+
+    always_readonly: tuple[str, ...] = ()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        administered = access.administered_collectivites(request.user)
+        related = db_field.related_model
+        if db_field.name == "collectivite":
+            kwargs["queryset"] = administered
+        elif any(f.name == "collectivite" for f in related._meta.get_fields()):
+            kwargs["queryset"] = related._default_manager.filter(collectivite__in=administered)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ["collectivite"] if obj is not None else []
+        return [*fixed, *self.always_readonly]
+
+    def has_add_permission(self, request):
+        return access.administered_collectivites(request.user).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_staff and (
+            obj is None or access.can_administer(request.user, obj.collectivite_id)
+        )
