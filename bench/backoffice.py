@@ -31,7 +31,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from harness import create_database, drop_database, machine, summary, timings
+from harness import create_database, drop_database, machine, start_django, summary, timings
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -491,16 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.citizens < 100 or args.dossiers < args.citizens:
         parser.error("at least 100 citizens, and at least as many dossiers as citizens")
 
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "grc.settings"
-    import django
-    from django.conf import settings
-    from django.utils import translation
-
-    django.setup()
-    settings.DEBUG = False  # no query log: measure what production runs
+    settings = start_django(ROOT)
     settings.ALLOWED_HOSTS = ["*"]
-    translation.activate(settings.LANGUAGE_CODE)
 
     old_name = create_database(BENCH_DATABASE)
     try:

@@ -20,7 +20,6 @@ import argparse
 import datetime
 import hashlib
 import json
-import os
 import random
 import sys
 from collections import Counter
@@ -28,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from harness import create_database, drop_database, machine, summary, timings
+from harness import create_database, drop_database, machine, start_django, summary, timings
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -657,15 +656,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.runs < 1 or args.warmup < 0:
         parser.error("--runs must be at least 1 and --warmup at least 0")
 
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "grc.settings"
-    import django
-    from django.conf import settings
-    from django.utils import translation
-
-    django.setup()
-    settings.DEBUG = False  # no query log: measure what production runs
-    translation.activate(settings.LANGUAGE_CODE)
+    start_django(ROOT)
 
     old_name = create_database(BENCH_DATABASE)
     try:

@@ -12,6 +12,23 @@ from pathlib import Path
 from typing import Any
 
 
+def start_django(root: Path):
+    """Django set up on the project's settings as production runs it (no query log) and in
+    the site's language; returns the settings for the bench's own adjustments."""
+    import sys
+
+    sys.path.insert(0, str(root))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "grc.settings"
+    import django
+    from django.conf import settings
+    from django.utils import translation
+
+    django.setup()
+    settings.DEBUG = False  # no query log: measure what production runs
+    translation.activate(settings.LANGUAGE_CODE)
+    return settings
+
+
 def create_database(name: str) -> str:
     """Create, migrate and switch to the throwaway database `name` (the test runner's
     machinery, under a name no pytest run uses); returns the name to switch back to."""

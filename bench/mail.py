@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness import create_database, drop_database, machine
+from harness import create_database, drop_database, machine, start_django
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -195,15 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.messages < 1 or args.dossiers < 0:
         parser.error("--messages must be at least 1 and --dossiers at least 0")
 
-    sys.path.insert(0, str(ROOT))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "grc.settings"
-    import django
-    from django.conf import settings
-    from django.utils import translation
-
-    django.setup()
-    settings.DEBUG = False  # no query log: measure what production runs
-    translation.activate(settings.LANGUAGE_CODE)
+    settings = start_django(ROOT)
     media = Path(tempfile.mkdtemp(prefix="grc-bench-media-"))
     settings.MEDIA_ROOT = media
 
