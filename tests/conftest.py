@@ -1,3 +1,5 @@
+import contextlib
+
 import pytest
 
 from grc.base.models import Role
@@ -76,9 +78,10 @@ class CapturedMail:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on a free local port; Django's SMTP backend points at it."""
+@contextlib.contextmanager
+def running_smtp(settings, handler):
+    """A real SMTP server (aiosmtpd) with this handler on a free local port, Django's SMTP
+    backend pointed at it, for the time of the block."""
     import socket
 
     from aiosmtpd.controller import Controller
@@ -86,7 +89,6 @@ def smtp_server(settings):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    handler = CapturedMail()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -94,8 +96,17 @@ def smtp_server(settings):
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_TIMEOUT = 5
-    yield handler
-    controller.stop()
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on a free local port; Django's SMTP backend points at it."""
+    with running_smtp(settings, CapturedMail()) as handler:
+        yield handler
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from grc.base import access
 from grc.base.admin.scoped import CollectiviteOwnedAdmin, form_changes, form_data
 from grc.channels import admin_hooks, admin_letters, admin_phone  # noqa: F401 - registers
-from grc.channels.mail.mailboxes import save_mailbox
+from grc.channels.mail.mailboxes import FIELDS, save_mailbox
 from grc.channels.models import Mailbox
 
 KEEP = _("Laissez vide pour garder le mot de passe enregistré (il n'est jamais réaffiché).")
@@ -20,21 +20,7 @@ KEEP = _("Laissez vide pour garder le mot de passe enregistré (il n'est jamais 
 class MailboxForm(forms.ModelForm):
     class Meta:
         model = Mailbox
-        fields = [
-            "collectivite",
-            "service",
-            "name",
-            "email",
-            "host",
-            "port",
-            "security",
-            "username",
-            "password",
-            "folder",
-            "done_folder",
-            "demarche",
-            "is_active",
-        ]
+        fields = ["collectivite", *FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

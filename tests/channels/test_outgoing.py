@@ -6,7 +6,6 @@ the dossier and to the agent."""
 from __future__ import annotations
 
 import email
-import socket
 from email import policy
 
 import pytest
@@ -26,6 +25,7 @@ from grc.demarches.services import messages as message_services
 from grc.demarches.workflow import services as workflow
 from grc.demarches.workflow.actions import run_status_change_actions
 from grc.demarches.workflow.defaults import default_workflow
+from tests.conftest import running_smtp
 from tests.demarches.dossier_helpers import demarche_for, file_dossier, quiet_workflow
 from tests.factories import UserFactory
 
@@ -65,24 +65,11 @@ class Recorder:
 
 @pytest.fixture
 def smtp(settings):
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    handler = Recorder()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 5
     settings.DEFAULT_FROM_EMAIL = FROM
     settings.GRC_BASE_URL = "https://grc.exemple.test"
     settings.GRC_BOUNCE_ADDRESS = ""
-    yield handler
-    controller.stop()
+    with running_smtp(settings, Recorder()) as handler:
+        yield handler
 
 
 @pytest.fixture

@@ -120,6 +120,19 @@ class IntakeScreen:
             if not page_seen or any(name == k or name.startswith(f"{k}{SEP}") for k in unseen):
                 del form._errors[name]
 
+    def uploads(self, files) -> dict[str, list]:
+        """The files sent for the form's file fields (field key → files). Their fields' "this
+        answer is required" errors are dropped: the files are checked when stored."""
+        uploads = {
+            key: files.getlist(f"{key}{SEP}upload")
+            for key in self.file_keys()
+            if files.getlist(f"{key}{SEP}upload")
+        }
+        for form in self.forms:
+            for key in uploads:
+                form._errors.pop(key, None)
+        return uploads
+
     def file_keys(self) -> list[str]:
         """Top-level file fields of the visible pages (files inside repeated blocks are not
         taken at intake)."""
@@ -213,14 +226,7 @@ def intake_form(request, demarche_id):
             form.full_clean()
             form._errors.clear()
     elif post:
-        uploads = {
-            key: request.FILES.getlist(f"{key}{SEP}upload")
-            for key in screen.file_keys()
-            if request.FILES.getlist(f"{key}{SEP}upload")
-        }
-        for form in screen.forms:
-            for key in uploads:
-                form._errors.pop(key, None)  # the files are checked when stored
+        uploads = screen.uploads(request.FILES)
         extra_valid = all(f.is_valid() for f in (person_form, letter_form) if f is not None)
         if screen.new_questions:
             messages.info(request, _("Les réponses font apparaître de nouvelles questions."))

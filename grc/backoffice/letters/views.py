@@ -25,7 +25,6 @@ from grc.base.models import Channel
 from grc.channels.letters import selectors, services
 from grc.channels.models import Letter
 from grc.demarches.access import access_staff_dossier, dossiers_visible_to_staff, works_on_service
-from grc.demarches.pageform import SEP
 from grc.demarches.services.demarches import published_version
 
 PER_PAGE = 50
@@ -142,16 +141,7 @@ def letter_register(request):
         )
         if demarche is None and not person_given:
             person_form = None  # joining a dossier: its citizen wrote, unless told otherwise
-        uploads = {}
-        if screen is not None:
-            uploads = {
-                key: request.FILES.getlist(f"{key}{SEP}upload")
-                for key in screen.file_keys()
-                if request.FILES.getlist(f"{key}{SEP}upload")
-            }
-            for form in screen.forms:
-                for key in uploads:
-                    form._errors.pop(key, None)  # the files are checked when stored
+        uploads = screen.uploads(request.FILES) if screen is not None else {}
         forms_valid = all(f.is_valid() for f in (letter_form, person_form) if f is not None)
         if screen is not None and screen.new_questions:
             messages.info(request, _("Les réponses font apparaître de nouvelles questions."))

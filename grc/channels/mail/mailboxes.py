@@ -14,7 +14,8 @@ from grc.base.audit import apply_changes, record_event
 from grc.base.models import Channel, User
 from grc.channels.models import Mailbox
 
-FIELDS = {
+# What staff set on a mailbox, in the admin form's order (the collectivité comes first there).
+FIELDS = (
     "service",
     "name",
     "email",
@@ -27,7 +28,7 @@ FIELDS = {
     "done_folder",
     "demarche",
     "is_active",
-}
+)
 
 
 @transaction.atomic
