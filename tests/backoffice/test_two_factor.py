@@ -2,6 +2,8 @@
 the code asked after the password, wrong codes audited and rate-limited, backup codes that
 work once, and the collectivité's switch that makes it mandatory."""
 
+import time
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -30,9 +32,21 @@ def browser() -> Client:
     return Client(HTTP_HOST="127.0.0.1")
 
 
-def code_for(device: TOTPDevice, *, ahead: int = 0) -> str:
-    """The code the phone shows now (`ahead` steps later: a code not used yet)."""
-    value = totp(device.bin_key, device.step, device.t0, device.digits, drift=ahead)
+def code_for(device: TOTPDevice) -> str:
+    """The code the phone shows now (to confirm a new app)."""
+    value = totp(device.bin_key, device.step, device.t0, device.digits)
+    return str(value).zfill(device.digits)
+
+
+def next_code(device: TOTPDevice) -> str:
+    """A code the server accepts now from a confirmed app: one not used yet (after `last_t`)
+    and in the window it looks at (the app's recorded clock drift, ± its tolerance). django-otp
+    records a drift when a code is checked across a 30-second boundary: a code computed from
+    the bare clock would then fall outside the window now and then."""
+    device.refresh_from_db()
+    now = int((time.time() - device.t0) // device.step)
+    target = max(device.last_t + 1, now + device.drift)
+    value = totp(device.bin_key, device.step, device.t0, device.digits, drift=target - now)
     return str(value).zfill(device.digits)
 
 
@@ -94,9 +108,7 @@ def test_after_the_password_the_code_is_asked(tenant_a):
     failed = Event.objects.get(action="otp.verification_failed")
     assert failed.actor == tenant_a.agent
 
-    right = client.post(
-        VERIFY, {"code": code_for(device, ahead=1), "next": "/backoffice/tableau-de-bord/"}
-    )
+    right = client.post(VERIFY, {"code": next_code(device), "next": "/backoffice/tableau-de-bord/"})
     assert right.status_code == 302 and right["Location"] == "/backoffice/tableau-de-bord/"
     assert client.get("/backoffice/").status_code == 200
 
@@ -104,7 +116,7 @@ def test_after_the_password_the_code_is_asked(tenant_a):
 def test_the_next_address_stays_on_this_site(tenant_a):
     device = enrol(log_in(tenant_a.agent), tenant_a.agent)
     client = log_in(tenant_a.agent)
-    right = client.post(VERIFY, {"code": code_for(device, ahead=1), "next": "https://evil.test/"})
+    right = client.post(VERIFY, {"code": next_code(device), "next": "https://evil.test/"})
     assert right["Location"] == "/backoffice/"
 
 
@@ -115,7 +127,7 @@ def test_wrong_codes_are_rate_limited(tenant_a):
     for _attempt in range(5):
         assert client.post(VERIFY, {"code": "000000"}).status_code == 400
     assert Event.objects.filter(action="otp.verification_failed").count() == 5
-    refused = client.post(VERIFY, {"code": code_for(device, ahead=1)})
+    refused = client.post(VERIFY, {"code": next_code(device)})
     assert refused.status_code == 429
     assert "Trop de codes essayés" in refused.text
     assert client.get("/backoffice/").status_code == 302
@@ -192,7 +204,7 @@ def test_a_code_is_only_valid_for_its_owner(tenant_a, tenant_b):
     enrol(log_in(tenant_b.agent), tenant_b.agent)
     client = log_in(tenant_b.agent)
     # The code of A's phone does not open B's session.
-    assert client.post(VERIFY, {"code": code_for(device_a, ahead=1)}).status_code == 400
+    assert client.post(VERIFY, {"code": next_code(device_a)}).status_code == 400
 
 
 def test_a_code_typed_too_soon_after_a_wrong_one_says_to_wait(tenant_a, settings):
@@ -203,8 +215,8 @@ def test_a_code_typed_too_soon_after_a_wrong_one_says_to_wait(tenant_a, settings
     client = log_in(tenant_a.agent)
     settings.OTP_TOTP_THROTTLE_FACTOR = 60
     assert client.post(VERIFY, {"code": "000000"}).status_code == 400
-    page = client.post(VERIFY, {"code": code_for(device, ahead=1)})
+    page = client.post(VERIFY, {"code": next_code(device)})
     assert page.status_code == 400
     assert "attendez 60 secondes avant de réessayer" in page.text
     settings.OTP_TOTP_THROTTLE_FACTOR = 0
-    assert client.post(VERIFY, {"code": code_for(device, ahead=1)}).status_code == 302
+    assert client.post(VERIFY, {"code": next_code(device)}).status_code == 302
