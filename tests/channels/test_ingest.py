@@ -3,8 +3,10 @@ bounce, auto-reply, our own), idempotent, throttled, quarantined when too large,
 when the database fails, and never lost."""
 
 import hashlib
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection, transaction
 
 from grc.base.models import Event
@@ -238,3 +240,6 @@ def test_a_database_error_rolls_back_and_keeps_the_message_quarantined(mailbox, 
     assert Dossier.objects.count() == 0 and MailThreadId.objects.count() == 0
     assert InboundEmail.objects.count() == 1
     assert ingest(mailbox, raw).pk == row.pk
+    # The raw file the rolled-back attempt wrote is the one kept: no orphan beside it.
+    stored = list(Path(settings.MEDIA_ROOT).rglob("*.eml"))
+    assert [p.name for p in stored] == [Path(row.raw.name).name]

@@ -79,7 +79,13 @@ def _new_row(mailbox: Mailbox, raw: bytes, *, uid: str, email_id: str, sha: str)
         imap_uid=str(uid)[:40],
         received_at=timezone.now(),  # the file's path needs it before the first save
     )
-    row.raw.save(f"{sha[:32]}.eml", ContentFile(raw), save=False)
+    # Named by its hash: the same bytes stored by a rolled-back first attempt are the file the
+    # quarantined row then keeps, instead of a second copy beside an orphan.
+    name = row.raw.field.generate_filename(row, f"{sha[:32]}.eml")
+    if row.raw.storage.exists(name):
+        row.raw.name = name
+    else:
+        row.raw.save(f"{sha[:32]}.eml", ContentFile(raw), save=False)
     row.already_stored = False
     return row
 
