@@ -15,6 +15,7 @@ from django.db import connection, transaction
 
 from grc.channels import inbound
 from grc.channels.mail.imap import fetch_mailbox
+from grc.channels.mail.route import THREADED_BY
 from grc.channels.models import InboundEmail, Mailbox, MailThreadId
 from grc.demarches.models import Dossier
 from tests.channels.mails import make_mail
@@ -158,6 +159,7 @@ def test_the_corpus_end_to_end(tenant_a, media, dovecot, make_mailbox, settings)
         assert row.reason == expected.get("reason", ""), name
         if row.outcome == Outcome.THREADED:
             assert row.dossier == dossier, name
+            assert THREADED_BY[expected["by"]] in row.detail, name
         if row.outcome == Outcome.OPENED:
             assert row.dossier is not None and row.dossier != dossier, name
     big = rows[str(len(names) + 1)]

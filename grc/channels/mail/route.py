@@ -1,7 +1,7 @@
 """Where a parsed e-mail goes (REFERENCE §5, as Odoo's mail gateway does it): a bounce marks
 the failed address, our own message and auto-replies are kept but not threaded, a reply joins
-its dossier (the reference in the subject, then In-Reply-To exactly, then the newest of the
-References), anything else opens a dossier unless its sender opened too many lately.
+its dossier (In-Reply-To exactly, then the newest of the References, then the reference in
+the subject), anything else opens a dossier unless its sender opened too many lately.
 
 `route` runs inside the ingestion's transaction (grc.channels.mail.ingest) and sets the
 outcome on the InboundEmail row; it never commits nor catches a database error."""
@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from grc.base.mail import mail_domain
 from grc.base.models import Channel, Collectivite
@@ -27,6 +28,13 @@ from grc.demarches.models import Dossier, Message
 
 THROTTLE_DEFAULT = 20  # new dossiers per sender (Odoo: 20 in 120 minutes)
 THROTTLE_WINDOW = datetime.timedelta(minutes=120)
+
+# What the agents read on the e-mail's page: how it found its dossier.
+THREADED_BY = {
+    "in_reply_to": gettext_noop("Rattaché au dossier par l'en-tête In-Reply-To."),
+    "references": gettext_noop("Rattaché au dossier par l'en-tête References."),
+    "reference": gettext_noop("Rattaché au dossier par la référence citée dans l'objet."),
+}
 
 Outcome = InboundEmail.Outcome
 Reason = InboundEmail.Reason
@@ -44,10 +52,10 @@ def _ours(email_id: str) -> bool:
 
 
 def thread_of(collectivite: Collectivite, parsed: ParsedEmail) -> Thread:
-    """The dossier a message answers, if any."""
-    dossier = inbound.find_dossier_by_reference(collectivite, parsed.subject)
-    if dossier is not None:
-        return Thread(dossier, "reference")
+    """The dossier a message answers, if any: the headers first, which name the very message
+    answered (REFERENCE §5: In-Reply-To exactly, then the newest of the References), then a
+    reference in the subject (a reply from a client that drops the headers, a new e-mail that
+    quotes its reference; a subject may also be edited, hence last)."""
     ids = MailThreadId.objects.filter(collectivite=collectivite).select_related("dossier")
     if parsed.in_reply_to:
         found = ids.filter(email_id=parsed.in_reply_to).first()
@@ -57,6 +65,9 @@ def thread_of(collectivite: Collectivite, parsed: ParsedEmail) -> Thread:
         found = ids.filter(email_id__in=parsed.references).order_by("-created_at", "-pk").first()
         if found is not None:
             return Thread(found.dossier, "references")
+    dossier = inbound.find_dossier_by_reference(collectivite, parsed.subject)
+    if dossier is not None:
+        return Thread(dossier, "reference")
     answered = [parsed.in_reply_to, *parsed.references]
     return Thread(None, gone=any(e and _ours(e) for e in answered))
 
@@ -273,6 +284,9 @@ def route(
     thread = thread_of(collectivite, parsed)
     if thread.dossier is not None:
         thread_into(inbound_email, parsed, thread.dossier, received_at=received_at)
+        inbound_email.detail = "\n".join(
+            filter(None, [_(THREADED_BY[thread.via]), inbound_email.detail])
+        )
         return
     if is_throttled(collectivite.pk, parsed.from_address, now=timezone.now()):
         quarantine(
