@@ -12,6 +12,7 @@ from django.utils import timezone
 from grc.channels import inbound
 from grc.channels.models import BouncedAddress, Call
 from tests.backoffice.conftest import HOST
+from tests.factories import MembershipFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +57,23 @@ def test_every_channel_on_the_dossier_page_and_the_record(agent_client, tenant_a
         number="+33612345678",
         started_at=timezone.now(),
         duration=30,
+        agent=tenant_a.agent,
         usager=dossier.usager,
         notes="Message laissé sur le répondeur.",
+    )
+    # A call another service's agent had with the person about nothing here is theirs.
+    other = MembershipFactory(
+        collectivite=tenant_a.collectivite,
+        service=ServiceFactory(collectivite=tenant_a.collectivite),
+    ).user
+    Call.objects.create(
+        collectivite=tenant_a.collectivite,
+        direction=Call.Direction.IN,
+        number="+33612345678",
+        started_at=timezone.now(),
+        agent=other,
+        usager=dossier.usager,
+        notes="Question sur la cantine.",
     )
     page = agent_client.get(reverse("backoffice:dossier", args=[dossier.pk])).content.decode()
     assert "Le lampadaire de la rue des Lilas" in page and "canal : Courriel" in page
@@ -71,6 +87,7 @@ def test_every_channel_on_the_dossier_page_and_the_record(agent_client, tenant_a
     for text in ("Le lampadaire de la rue", "Toujours éteint", "Rappelle pour", "Message laissé"):
         assert text in record, text
     assert "(Courriel)" in record and "(Réseau social)" in record
+    assert "Question sur la cantine" not in record
 
 
 def test_a_bounced_address_is_shown_on_both_pages(agent_client, tenant_a, tenant_b, dossier):

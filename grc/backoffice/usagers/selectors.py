@@ -19,6 +19,8 @@ from grc.base.access import NotFound
 from grc.base.models import DuplicateCandidate, Membership, Usager
 from grc.base.templatetags.grc_format import phone as phone_shown
 from grc.base.validators import name_key, normalize_email, normalize_phone
+from grc.channels.calls import calls_visible_to
+from grc.channels.letters.selectors import letters_visible_to
 from grc.channels.models import BouncedAddress, Call, Letter
 from grc.channels.selectors import bounced_addresses
 from grc.demarches.access import dossiers_visible_to_staff
@@ -127,18 +129,18 @@ def record_360(user, usager: Usager) -> Record360:
         .select_related("author")
         .order_by("-created_at", "-id")[:TIMELINE_MESSAGES]
     )
-    # Calls and letters not tied to a dossier are the person's; those of a dossier show only
-    # with the dossiers this member of staff sees.
-    in_sight = Q(dossier__isnull=True) | Q(dossier_id__in=list(by_id))
+    # The person's calls and letters that this member of staff may see (the same rules as the
+    # calls' and letters' own pages).
     calls = list(
-        Call.objects.filter(in_sight, usager=usager)
+        calls_visible_to(user)
+        .filter(usager=usager)
         .select_related("agent")
         .order_by("-started_at", "-id")[:TIMELINE_MESSAGES]
     )
     letters = list(
-        Letter.objects.filter(in_sight, usager=usager).order_by("-created_at", "-id")[
-            :TIMELINE_MESSAGES
-        ]
+        letters_visible_to(user)
+        .filter(usager=usager, dossier__isnull=True)  # a dossier's letters show as its messages
+        .order_by("-created_at", "-id")[:TIMELINE_MESSAGES]
     )
     timeline = [
         TimelineItem(at=d.received_at or d.submitted_at, kind="dossier", dossier=d) for d in visible
@@ -154,7 +156,6 @@ def record_360(user, usager: Usager) -> Record360:
     timeline += [
         TimelineItem(at=x.created_at, kind="letter", dossier=by_id.get(x.dossier_id), letter=x)
         for x in letters
-        if x.dossier_id is None  # a dossier's letters show as its messages
     ]
     timeline.sort(key=lambda item: item.at, reverse=True)
     return Record360(
