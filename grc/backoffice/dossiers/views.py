@@ -255,61 +255,73 @@ def dossier_transfer(request, pk):
     )
 
 
+def _simple_form(request, dossier, *, form, key: str, act, done: str, anchor: str):
+    """The dossier page's forms that call one service: valid and accepted, say so and go back
+    to the page at `anchor`; otherwise the page again with the form's errors (the service's
+    refusals put on its fields)."""
+    if form.is_valid():
+        try:
+            act(form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(_page_url(dossier, anchor))
+    return _page(request, dossier, bound={key: form}, status=400)
+
+
 @login_required
 @require_POST
 def dossier_reply(request, pk):
     dossier = _dossier(request, pk)
-    form = ReplyForm(request.POST)
-    if form.is_valid():
-        try:
-            message_services.post_service_message(
-                dossier=dossier,
-                actor=request.user,
-                body=form.cleaned_data["body"],
-                uploads=request.FILES.getlist("files"),
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Votre réponse est envoyée à l'usager."))
-            return redirect(_page_url(dossier, "historique"))
-    return _page(request, dossier, bound={"reply": form}, status=400)
+    return _simple_form(
+        request,
+        dossier,
+        form=ReplyForm(request.POST),
+        key="reply",
+        act=lambda data: message_services.post_service_message(
+            dossier=dossier,
+            actor=request.user,
+            body=data["body"],
+            uploads=request.FILES.getlist("files"),
+        ),
+        done=_("Votre réponse est envoyée à l'usager."),
+        anchor="historique",
+    )
 
 
 @login_required
 @require_POST
 def dossier_note(request, pk):
     dossier = _dossier(request, pk)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        try:
-            message_services.post_internal_note(
-                dossier=dossier, actor=request.user, body=form.cleaned_data["body"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("La note interne est ajoutée."))
-            return redirect(_page_url(dossier, "historique"))
-    return _page(request, dossier, bound={"note": form}, status=400)
+    return _simple_form(
+        request,
+        dossier,
+        form=NoteForm(request.POST),
+        key="note",
+        act=lambda data: message_services.post_internal_note(
+            dossier=dossier, actor=request.user, body=data["body"]
+        ),
+        done=_("La note interne est ajoutée."),
+        anchor="historique",
+    )
 
 
 @login_required
 @require_POST
 def dossier_annotations(request, pk):
     dossier = _dossier(request, pk)
-    form = AnnotationForm(request.POST)
-    if form.is_valid():
-        try:
-            assignment.set_annotations(
-                dossier=dossier, actor=request.user, text=form.cleaned_data["annotation"]
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, _("Les annotations sont enregistrées."))
-            return redirect(_page_url(dossier, "annotations"))
-    return _page(request, dossier, bound={"annotation": form}, status=400)
+    return _simple_form(
+        request,
+        dossier,
+        form=AnnotationForm(request.POST),
+        key="annotation",
+        act=lambda data: assignment.set_annotations(
+            dossier=dossier, actor=request.user, text=data["annotation"]
+        ),
+        done=_("Les annotations sont enregistrées."),
+        anchor="annotations",
+    )
 
 
 def _file_response(opened, *, name: str, content_type: str, inline: bool) -> FileResponse:
