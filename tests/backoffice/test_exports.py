@@ -330,3 +330,30 @@ def test_old_exports_are_purged_with_their_files(tenant_a, media):
     assert purge_exports() == 1
     assert list(ExportJob.objects.all()) == [recent]
     assert not os.path.exists(path) and os.path.exists(recent.file.path)
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ('=HYPERLINK("https://x.test","clic")', '\'=HYPERLINK("https://x.test","clic")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3+cmd|x", "'-2+3+cmd|x"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("+33612345678", "+33612345678"),
+        ("-3,5", "-3,5"),
+        ("Dupont-Martin", "Dupont-Martin"),
+    ],
+)
+def test_a_text_a_citizen_typed_never_runs_as_a_formula(typed, written):
+    from grc.backoffice.exports import writers
+
+    assert writers.cell(typed) == written
+
+
+def test_an_xlsx_cell_starting_with_equals_stays_text(tenant_a):
+    from grc.backoffice.exports.services import _write_xlsx
+
+    target = io.BytesIO()
+    _write_xlsx(None, ["Nom"], [['=HYPERLINK("https://x.test")']], target)
+    cell = next(load_workbook(io.BytesIO(target.getvalue())).active.iter_rows(min_row=2))[0]
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("https://x.test")'

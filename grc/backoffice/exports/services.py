@@ -107,7 +107,9 @@ def _write_xlsx(job: ExportJob, header: list[str], rows, target) -> int:
         cells = []
         for value in row:
             cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, datetime.datetime):
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would store "=…" as a formula
+            elif isinstance(value, datetime.datetime):
                 cell.number_format = "DD/MM/YYYY HH:MM"
             elif isinstance(value, datetime.date):
                 cell.number_format = "DD/MM/YYYY"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -20,9 +21,22 @@ def writer(stream):
     return csv.writer(stream, delimiter=DELIMITER, lineterminator="\r\n")
 
 
+# A cell a spreadsheet would run as a formula: citizens type their names and e-mails, which
+# must not become =HYPERLINK(…) or +cmd|… in an agent's spreadsheet (OWASP "CSV injection").
+# A signed number ("+33612345678", "-3,5") is left as it is.
+_FORMULA = re.compile(r"^[=@\t\r]|^[+-](?![\d\s.,]*$)")
+
+
+def text(value: str) -> str:
+    """A text that a spreadsheet shows as typed, never runs."""
+    return "'" + value if _FORMULA.match(value) else value
+
+
 def cell(value: Any) -> Any:
     if isinstance(value, float):
         return f"{value:.1f}".replace(".", ",") if not value.is_integer() else str(int(value))
+    if isinstance(value, str):
+        return text(value)
     return "" if value is None else value
 
 
