@@ -33,6 +33,8 @@ test: install lint system oidc
 RUN_PACKAGES := tesseract:tesseract-ocr tesseract-fra:tesseract-ocr-fra pdftoppm:poppler-utils
 TEST_PACKAGES := $(RUN_PACKAGES) chromium:chromium dovecot:dovecot-imapd
 
+# $(1): the command:package pairs; $(2): "warn" to say what is missing and go on (make run:
+# without Tesseract a letter's scan is kept, its text not read), else stop.
 define need_packages
 	@missing=""; for pair in $(1); do cmd=$${pair%%:*}; pkg=$${pair#*:}; \
 	  if [ "$$cmd" = tesseract-fra ]; then \
@@ -47,6 +49,9 @@ define need_packages
 	    apt-get update -q >/dev/null || { echo "apt-get update failed"; exit 1; }; \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null \
 	      || { echo "apt-get install$$missing failed"; exit 1; }; \
+	  elif [ "$(2)" = warn ]; then \
+	    echo "Missing Debian packages (letters' scans will not be read):$$missing;" \
+	      "'sudo apt-get install$$missing' to have them."; \
 	  else \
 	    echo "Needed from Debian's packages: 'sudo apt-get install$$missing'."; \
 	    exit 1; \
@@ -54,7 +59,7 @@ define need_packages
 endef
 
 system-run:
-	$(call need_packages,$(RUN_PACKAGES))
+	$(call need_packages,$(RUN_PACKAGES),warn)
 
 system:
 	$(call need_packages,$(TEST_PACKAGES))
