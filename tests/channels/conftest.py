@@ -1,6 +1,6 @@
 import pytest
 
-from tests.channels.dovecot import dovecot, imap_user  # noqa: F401 - fixtures
+from tests.channels.dovecot import dovecot  # noqa: F401 - fixture
 
 
 @pytest.fixture
@@ -11,7 +11,7 @@ def make_mailbox(dovecot):  # noqa: F811
     from grc.channels.models import Mailbox
 
     def make(collectivite, *, user: str | None = None, **fields) -> Mailbox:
-        user = user or dovecot.add_user(f"box{uuid.uuid4().hex[:12]}")
+        user = user or f"box{uuid.uuid4().hex[:12]}"
         values = {
             "name": f"Boîte {user}",
             "email": f"{user}@mairie.test",

@@ -18,12 +18,11 @@ import pwd
 import re
 import shutil
 import socket
-import ssl
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -146,7 +145,6 @@ class Dovecot:
     port: int
     ssl_port: int
     cert: Path
-    users: list[str] = field(default_factory=list)
     process: subprocess.Popen | None = None
 
     host = "127.0.0.1"
@@ -160,22 +158,20 @@ class Dovecot:
         return imap
 
     def append(self, user: str, raw: bytes, *, folder: str = "INBOX", flags: str = "") -> None:
-        """Deliver a raw message to a user's folder (created when missing), unseen."""
+        """Deliver a raw message to a user's folder (created when missing), unseen unless
+        `flags` say otherwise."""
+        self.append_many(user, [raw], folder=folder, flags=flags)
+
+    def append_many(
+        self, user: str, messages: list[bytes], *, folder: str = "INBOX", flags: str = ""
+    ) -> None:
+        """Any user name logs in with the one password (static passdb); its maildir is made
+        on first use."""
         imap = self.client(user)
         try:
             imap.create(quote(folder))  # "already exists" is a NO, ignored
-            typ, data = imap.append(quote(folder), f"({flags})" if flags else None, None, raw)
-            if typ != "OK":
-                raise RuntimeError(f"APPEND refused: {data!r}")
-        finally:
-            imap.logout()
-
-    def append_many(self, user: str, messages: list[bytes], *, folder: str = "INBOX") -> None:
-        imap = self.client(user)
-        try:
-            imap.create(quote(folder))
             for raw in messages:
-                typ, data = imap.append(quote(folder), None, None, raw)
+                typ, data = imap.append(quote(folder), f"({flags})" if flags else None, None, raw)
                 if typ != "OK":
                     raise RuntimeError(f"APPEND refused: {data!r}")
         finally:
@@ -208,16 +204,6 @@ class Dovecot:
             uid for uid, flags in self.flags(user, folder).items() if "\\Seen" not in flags
         )
 
-    def add_user(self, user: str) -> str:
-        """A mailbox user: any name logs in with the one password (static passdb), its
-        maildir is made on first use."""
-        if user not in self.users:
-            self.users.append(user)
-        return user
-
-    def ssl_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.cert))
-
     # --- lifecycle -------------------------------------------------------------------------
 
     def stop(self) -> None:
@@ -248,15 +234,13 @@ def _chown_tree(root: Path, uid: int, gid: int) -> None:
             os.chown(os.path.join(folder, name), uid, gid)
 
 
-def start_dovecot(root: Path, users: tuple[str, ...] = ("citoyens", "mairie")) -> Dovecot:
+def start_dovecot(root: Path) -> Dovecot:
     """Start Dovecot in `root` (an empty folder); wait until both ports answer."""
     user, group, uid, gid = _run_as()
     for name in ("run", "state", "mail", "home"):
         (root / name).mkdir(parents=True, exist_ok=True)
     cert, _key = make_certificate(root)
     server = Dovecot(root=root, port=free_port(), ssl_port=free_port(), cert=cert)
-    for name in users:
-        server.add_user(name)
     config = root / "dovecot.conf"
     config.write_text(
         CONFIG.format(
@@ -301,7 +285,10 @@ def start_dovecot(root: Path, users: tuple[str, ...] = ("citoyens", "mairie")) -
 def dovecot() -> Iterator[Dovecot]:
     """One Dovecot per test process (each xdist worker its own), stopped at the end."""
     if not os.path.exists(DOVECOT):
-        pytest.skip("Dovecot is not installed (Debian package dovecot-imapd)")
+        pytest.fail(
+            "Dovecot is needed for the mail gateway's tests: install Debian's 'dovecot-imapd' "
+            "package (make test does it when run as root)."
+        )
     root = Path(tempfile.mkdtemp(prefix="grc-dovecot-"))
     server = start_dovecot(root)
     try:
@@ -309,12 +296,3 @@ def dovecot() -> Iterator[Dovecot]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
-
-
-_counter = iter(range(1, 10**9))
-
-
-@pytest.fixture
-def imap_user(dovecot) -> str:
-    """A fresh, empty IMAP account for one test."""
-    return dovecot.add_user(f"u{os.getpid()}x{next(_counter)}")

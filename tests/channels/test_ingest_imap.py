@@ -2,7 +2,6 @@
 with the server's own CA, messages flagged \\Seen or moved only once ingested, a broken
 connection written on the mailbox, `grc fetchmail`, and the crash between commit and flag."""
 
-import json
 import os
 import subprocess
 import sys
@@ -240,31 +239,3 @@ def test_a_crash_after_the_commit_loses_and_duplicates_nothing(
     assert subjects == [f"Demande {n}" for n in range(6)]
     assert Dossier.objects.filter(collectivite=tenant_a.collectivite).count() == 6
     assert dovecot.unseen(mailbox.username) == []
-
-
-def test_the_mail_bench_runs(tmp_path):
-    """bench/mail.py keeps working (a few messages, figures thrown away)."""
-    output = tmp_path / "mail.json"
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    root = Path(__file__).resolve().parents[2]
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(root / "bench" / "mail.py"),
-            "--messages",
-            "25",
-            "--dossiers",
-            "3",
-            "--output",
-            str(output),
-        ],
-        env=env,
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    figures = json.loads(output.read_text())["results"]
-    assert figures["messages"] == 25 and figures["messages_per_second"] > 0
-    assert sum(figures["outcomes"].values()) == 25
