@@ -241,7 +241,7 @@ class PageForm(forms.Form):
 
 def file_types_label(accepted: list[str]) -> str:
     """The accepted file types in words, shown before a file is chosen: "PDF, JPEG ou PNG"."""
-    names = [FILE_TYPES.get(mime, mime) for mime in accepted]
+    names = [str(FILE_TYPES.get(mime, mime)) for mime in accepted]  # some are lazy translations
     if len(names) < 2:
         return "".join(names)
     return _("%(first)s ou %(last)s") % {"first": ", ".join(names[:-1]), "last": names[-1]}

@@ -239,6 +239,11 @@ def test_a_large_body_under_the_limit_is_accepted(client, hook):
         (json.dumps({"id": "m-1", "text": "a", "from": "moi"}).encode(), 422, "from"),
         (json.dumps({"id": "m-1", "text": "a", "sent_at": "hier"}).encode(), 422, "sent_at"),
         (
+            json.dumps({"id": "m-1", "text": "a", "sent_at": "2026-02-30T10:00:00Z"}).encode(),
+            422,
+            "sent_at",
+        ),
+        (
             json.dumps({"id": "m-1", "text": "a", "sent_at": "2026-01-05T09:30:00"}).encode(),
             422,
             "sent_at",

@@ -82,3 +82,12 @@ def test_random_corruptions_of_real_definitions_never_raise(slug):
         problems = check_definition(corrupted)
         assert isinstance(problems, list)
         assert all(isinstance(p, str) for p in problems)
+
+
+def test_the_accepted_types_are_said_in_words_whatever_their_order():
+    # "Texte" is a lazy translation: joined first or alone, it once raised a TypeError (a 500
+    # on the form's page of a démarche accepting text files).
+    from grc.demarches.pageform import file_types_label
+
+    assert file_types_label(["text/plain"]) == "Texte"
+    assert file_types_label(["text/plain", "application/pdf"]) == "Texte ou PDF"

@@ -232,7 +232,10 @@ def parse_payload(data: Any) -> IncomingHookMessage:
     sent_at = None
     if data.get("sent_at") not in (None, ""):
         raw = data["sent_at"]
-        sent_at = parse_datetime(raw) if isinstance(raw, str) else None
+        try:
+            sent_at = parse_datetime(raw) if isinstance(raw, str) else None
+        except ValueError:  # well formed but impossible: 30 February
+            sent_at = None
         if sent_at is None:
             errors["sent_at"] = [_("Date ISO 8601 attendue, par exemple 2026-03-01T14:30:00Z.")]
         elif timezone.is_naive(sent_at):
