@@ -16,11 +16,19 @@ def reply_channel(dossier: Dossier) -> str:
         Message.objects.filter(dossier=dossier, direction=Message.Direction.IN)
         .exclude(channel__in=[Channel.SYSTEM])
         .order_by("-created_at", "-id")
-        .values("channel", "hook_message__channel__outbound_url")
+        .values(
+            "channel",
+            "hook_message__channel__outbound_url",
+            "hook_message__channel__is_active",
+        )
         .first()
     )
     if last_in is not None:
-        if last_in["channel"] == Channel.SOCIAL and last_in["hook_message__channel__outbound_url"]:
+        if (
+            last_in["channel"] == Channel.SOCIAL
+            and last_in["hook_message__channel__outbound_url"]
+            and last_in["hook_message__channel__is_active"]
+        ):
             return Channel.SOCIAL
         if last_in["channel"] == Channel.EMAIL:
             return Channel.EMAIL

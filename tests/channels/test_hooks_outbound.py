@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from grc.base.models import Event
 from grc.channels.hooks import services
 from grc.channels.models import HookChannel, HookDelivery, HookMessage
-from grc.demarches.models import Message
+from grc.demarches.models import Message, Notification
 from grc.demarches.services import messages as message_services
 from tests.channels.hooks_helpers import SECRET, message, post
 
@@ -121,11 +121,14 @@ def test_a_reply_is_signed_retried_after_a_500_and_sent_once(dossier, tenant_a, 
 
 
 def test_a_refusal_fails_at_once_with_a_note_on_the_dossier(dossier, tenant_a, receiver, run_jobs):
-    _sent, delivery = reply(dossier, tenant_a.agent)
+    sent, delivery = reply(dossier, tenant_a.agent)
+    assert not Notification.objects.filter(message=sent).exists()  # the connector answers
     receiver["answers"] = [400]
     run_jobs(["hooks"])
     delivery.refresh_from_db()
     assert delivery.status == "failed" and delivery.attempts == 1 and "400" in delivery.last_error
+    # The connector did not take it: the citizen is told by e-mail instead.
+    assert Notification.objects.get(message=sent).recipient == "jeanne.martin@exemple.fr"
     note = dossier.messages.filter(direction=Message.Direction.NOTE).last()
     assert "n'a pas pu être transmise" in note.body and "Facebook" in note.body
     assert note.channel == "system"

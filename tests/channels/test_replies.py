@@ -64,8 +64,13 @@ def test_a_reply_to_a_social_message_goes_back_through_its_connector(tenant_a, m
     assert HookDelivery.objects.get(message=message).channel == hook
     # The connector answers; an e-mail would say the same thing twice.
     assert not Notification.objects.filter(message=message).exists()
-    # Without an address for replies, the reply is read on the portal and announced by e-mail.
-    hook.outbound_url = ""
-    hook.save()
-    later = post_service_message(dossier=dossier, actor=tenant_a.agent, body="Suite.")
-    assert later.channel in ("email", "web") and Notification.objects.filter(message=later)
+    # A channel turned off, or without an address for replies: the reply is read on the
+    # portal and announced by e-mail, never lost between the two.
+    for change in ({"is_active": False}, {"outbound_url": ""}):
+        HookChannel.objects.filter(pk=hook.pk).update(**change)
+        later = post_service_message(dossier=dossier, actor=tenant_a.agent, body="Suite.")
+        assert later.channel == "web" and not HookDelivery.objects.filter(message=later)
+        assert Notification.objects.get(message=later).recipient == "jeanne.martin@exemple.fr"
+        HookChannel.objects.filter(pk=hook.pk).update(
+            is_active=True, outbound_url=hook.outbound_url
+        )

@@ -34,6 +34,7 @@ from grc.base.validators import normalize_phone
 from grc.channels import inbound
 from grc.channels.hooks import signing, tasks
 from grc.channels.models import HookChannel, HookDelivery, HookMessage
+from grc.demarches import notifications
 from grc.demarches.models import Message
 from grc.demarches.search import refresh_search
 from grc.demarches.workflow.actions import _NO_REDIRECTS, Failed, Retry, _refuse_internal_address
@@ -532,8 +533,8 @@ def _fail(delivery: HookDelivery, error: str) -> None:
         channel=Channel.SYSTEM,
         body=_(
             "La réponse du %(d)s n'a pas pu être transmise à l'usager par le canal « %(c)s » "
-            "(%(e)s). Elle reste visible dans son espace ; contactez-le par un autre moyen si "
-            "nécessaire."
+            "(%(e)s). Elle reste visible dans son espace et lui est envoyée par e-mail quand son "
+            "adresse est connue."
         )
         % {
             "d": timezone.localtime(delivery.message.created_at).strftime("%d/%m/%Y %H:%M"),
@@ -550,3 +551,5 @@ def _fail(delivery: HookDelivery, error: str) -> None:
         payload={"message": delivery.message_id, "error": error[:500]},
     )
     refresh_search([dossier.pk])
+    # The citizen is still told: by e-mail, as any reply that no connector takes.
+    notifications.message_posted(delivery.message)

@@ -152,12 +152,10 @@ def post_service_message(
         direction=Message.Direction.OUT,
         channel=channel,
     )
-    if channel == Channel.SOCIAL:
-        from grc.channels.hooks.services import queue_reply
+    from grc.channels.hooks.services import queue_reply
 
-        queue_reply(message)
-    else:
-        notifications.message_posted(message)
+    if channel != Channel.SOCIAL or queue_reply(message) is None:
+        notifications.message_posted(message)  # no connector takes it: the e-mail tells
     return message
 
 
