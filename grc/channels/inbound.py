@@ -43,7 +43,7 @@ class IncomingFile:
     content: bytes
 
 
-def default_demarche(collectivite: Collectivite, *, service: Service | None = None) -> Demarche:
+def default_demarche(collectivite: Collectivite) -> Demarche:
     """The collectivité's "Courriel" démarche, adopted from the catalogue and published the
     first time a message needs it. Raises ValidationError when it cannot be published (the
     collectivité lacks the contact details an acknowledgement must give)."""
@@ -69,7 +69,7 @@ def default_demarche(collectivite: Collectivite, *, service: Service | None = No
     model = Demarche.objects.filter(collectivite=None, slug=DEFAULT_SLUG).first()
     if model is None:
         model = next(m for m in load_catalogue(actor=None) if m.slug == DEFAULT_SLUG)
-    service = service or collectivite.services.filter(is_active=True).order_by("pk").first()
+    service = collectivite.services.filter(is_active=True).order_by("pk").first()
     if service is None:
         raise ValidationError(_("La collectivité n'a aucun service pour recevoir les messages."))
     with transaction.atomic():
@@ -107,9 +107,12 @@ def open_dossier(
     body: str,
     files: Sequence[IncomingFile] = (),
     received_at: datetime.datetime | None = None,
+    service: Service | None = None,
 ) -> tuple[Dossier, Message]:
     """A new dossier for a message that answers none: the citizen record found or created from
-    what the channel knows of the sender, the message filed as the dossier's first message."""
+    what the channel knows of the sender, the message filed as the dossier's first message.
+    `service` is the service the message was written to (its mailbox), which then handles the
+    dossier rather than the démarche's."""
     if demarche is None:
         demarche = default_demarche(collectivite)
     elif demarche.collectivite_id != collectivite.pk:
@@ -134,6 +137,11 @@ def open_dossier(
         received_at=received_at,
         via_gateway=True,
     )
+    if service is not None and service.pk != dossier.service_id:
+        if service.collectivite_id != collectivite.pk:
+            raise ValidationError(_("Ce service n'est pas celui de la collectivité."))
+        dossier.service = service
+        dossier.save(update_fields=["service", "updated_at"])
     message = _record(
         dossier=dossier, usager=usager, channel=channel, body=text, files=files, action=None
     )

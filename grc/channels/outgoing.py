@@ -85,7 +85,7 @@ def reply_address(dossier: Dossier, mailbox: Mailbox | None) -> str:
 def envelope_sender(mailbox: Mailbox | None) -> str:
     """The SMTP MAIL FROM (bounces come back there): the platform's bounce address when set,
     else the mailbox; "" leaves DEFAULT_FROM_EMAIL."""
-    bounce = getattr(settings, "GRC_BOUNCE_ADDRESS", "") or ""
+    bounce = settings.GRC_BOUNCE_ADDRESS
     if bounce:
         return bounce
     return mailbox.email if mailbox is not None else ""

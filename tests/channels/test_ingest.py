@@ -15,6 +15,7 @@ from grc.channels.mail.ingest import ingest
 from grc.channels.models import BouncedAddress, InboundEmail, Mailbox, MailThreadId
 from grc.demarches.models import Dossier, Message
 from tests.channels.mails import make_bounce, make_mail
+from tests.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -243,3 +244,27 @@ def test_a_database_error_rolls_back_and_keeps_the_message_quarantined(mailbox, 
     # The raw file the rolled-back attempt wrote is the one kept: no orphan beside it.
     stored = list(Path(settings.MEDIA_ROOT).rglob("*.eml"))
     assert [p.name for p in stored] == [Path(row.raw.name).name]
+
+
+def test_a_service_mailbox_keeps_what_is_written_to_it(tenant_a, media):
+    # Without a démarche of its own, the "Courriel" démarche opens the dossier, but in the
+    # service the citizen wrote to (not the démarche's): its agents see and answer it.
+    urbanisme = ServiceFactory(collectivite=tenant_a.collectivite, name="Urbanisme")
+    box = Mailbox.objects.create(
+        collectivite=tenant_a.collectivite,
+        service=urbanisme,
+        name="Urbanisme",
+        email="urbanisme@commune-a.test",
+        host="127.0.0.1",
+        username="urbanisme",
+    )
+    row = ingest(box, make_mail(subject="Permis de construire"))
+    assert row.outcome == Outcome.OPENED
+    assert row.dossier.service == urbanisme != row.dossier.demarche.service
+
+
+def test_the_throttle_window_is_a_setting(mailbox, settings):
+    settings.GRC_MAIL_THROTTLE, settings.GRC_MAIL_THROTTLE_MINUTES = 1, 0
+    first = ingest(mailbox, make_mail(subject="Un", sender="flood@exemple.fr"))
+    second = ingest(mailbox, make_mail(subject="Deux", sender="flood@exemple.fr"))
+    assert first.outcome == second.outcome == Outcome.OPENED  # an empty window holds nothing

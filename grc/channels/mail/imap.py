@@ -55,7 +55,7 @@ class FetchReport:
 
 def ssl_context() -> ssl.SSLContext:
     """The system's CAs, or the file GRC_IMAP_CA_FILE names (a server with its own CA)."""
-    cafile = getattr(settings, "GRC_IMAP_CA_FILE", "") or None
+    cafile = settings.GRC_IMAP_CA_FILE or None
     return ssl.create_default_context(cafile=cafile)
 
 

@@ -31,15 +31,10 @@ from grc.channels.models import InboundEmail, Mailbox
 
 logger = logging.getLogger(__name__)
 
-MAX_BYTES_DEFAULT = 25 * 1024 * 1024
 HEAD_BYTES = 256 * 1024  # enough for any sane header block
 
 Outcome = InboundEmail.Outcome
 Reason = InboundEmail.Reason
-
-
-def max_bytes() -> int:
-    return int(getattr(settings, "GRC_MAIL_MAX_BYTES", MAX_BYTES_DEFAULT))
 
 
 class Head:
@@ -172,7 +167,7 @@ def _ingest(
     received_at: datetime.datetime | None,
 ) -> InboundEmail:
     collectivite_id = mailbox.collectivite_id
-    if len(raw) > max_bytes():
+    if len(raw) > settings.GRC_MAIL_MAX_BYTES:
         email_id = head.email_id or made_id(sha)
         if existing := _existing(collectivite_id, email_id):
             return existing
@@ -181,7 +176,7 @@ def _ingest(
         router.quarantine(
             row,
             Reason.TOO_LARGE,
-            f"{len(raw)} octets, au-delà de la limite de {max_bytes()} octets.",
+            f"{len(raw)} octets, au-delà de la limite de {settings.GRC_MAIL_MAX_BYTES} octets.",
         )
         return _save(row)
     try:

@@ -26,9 +26,6 @@ from grc.channels.mail.parsed import ParsedEmail
 from grc.channels.models import BouncedAddress, InboundEmail, Mailbox, MailThreadId
 from grc.demarches.models import Dossier, Message
 
-THROTTLE_DEFAULT = 20  # new dossiers per sender (Odoo: 20 in 120 minutes)
-THROTTLE_WINDOW = datetime.timedelta(minutes=120)
-
 # What the agents read on the e-mail's page: how it found its dossier.
 THREADED_BY = {
     "in_reply_to": gettext_noop("Rattaché au dossier par l'en-tête In-Reply-To."),
@@ -72,20 +69,17 @@ def thread_of(collectivite: Collectivite, parsed: ParsedEmail) -> Thread:
     return Thread(None, gone=any(e and _ours(e) for e in answered))
 
 
-def throttle_limit() -> int:
-    return int(getattr(settings, "GRC_MAIL_THROTTLE", THROTTLE_DEFAULT))
-
-
 def is_throttled(collectivite_id: int, sender: str, *, now: datetime.datetime) -> bool:
-    """The sender opened `GRC_MAIL_THROTTLE` dossiers in the last 120 minutes: a loop or a
-    flood, not a person (Odoo's rule)."""
+    """The sender opened `GRC_MAIL_THROTTLE` dossiers in the last `GRC_MAIL_THROTTLE_MINUTES`
+    (Odoo: 20 in 120): a loop or a flood, not a person."""
+    window = datetime.timedelta(minutes=settings.GRC_MAIL_THROTTLE_MINUTES)
     opened = InboundEmail.objects.filter(
         collectivite_id=collectivite_id,
         from_address=sender,
         outcome=Outcome.OPENED,
-        received_at__gte=now - THROTTLE_WINDOW,
+        received_at__gte=now - window,
     ).count()
-    return opened >= throttle_limit()
+    return opened >= settings.GRC_MAIL_THROTTLE
 
 
 def sender_of(parsed: ParsedEmail) -> inbound.Sender:
@@ -236,6 +230,11 @@ def open_new(
                 body=body_of(parsed),
                 files=files_of(parsed),
                 received_at=received_at,
+                # A service's mailbox without a démarche of its own: the service keeps what
+                # was written to it.
+                service=mailbox.service
+                if mailbox is not None and not mailbox.demarche_id
+                else None,
             )
     except ValidationError as refusal:
         quarantine(inbound_email, Reason.NO_DEMARCHE, " ".join(refusal.messages))
@@ -292,8 +291,8 @@ def route(
         quarantine(
             inbound_email,
             Reason.THROTTLED,
-            _("Cet expéditeur a déjà ouvert %(n)s dossiers en moins de 120 minutes.")
-            % {"n": throttle_limit()},
+            _("Cet expéditeur a déjà ouvert %(n)s dossiers en moins de %(m)s minutes.")
+            % {"n": settings.GRC_MAIL_THROTTLE, "m": settings.GRC_MAIL_THROTTLE_MINUTES},
         )
         return
     open_new(inbound_email, parsed, mailbox, received_at=received_at, gone=thread.gone)
