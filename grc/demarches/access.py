@@ -44,21 +44,9 @@ def can_file_for_others(user, collectivite_id: int) -> bool:
 
 
 def works_on_service(user, dossier: Dossier) -> bool:
-    """An agent or manager of the dossier's service, or an admin of its collectivité."""
-    if not (user and user.is_authenticated and user.is_active):
-        return False
-    if base_access.can_administer(user, dossier.collectivite_id):
-        return True
-    return (
-        dossier.service_id is not None
-        and Membership.objects.filter(
-            user=user,
-            collectivite_id=dossier.collectivite_id,
-            service_id=dossier.service_id,
-            role__in=(Role.AGENT, Role.MANAGER),
-            collectivite__is_active=True,
-        ).exists()
-    )
+    """A member of staff who works on this dossier: the same rule as dossiers_visible_to_staff
+    (its collectivité's admins, its service's agents and managers; not the platform's admins)."""
+    return dossiers_visible_to_staff(user).filter(pk=dossier.pk).exists()
 
 
 def dossiers_visible_to_staff(user) -> QuerySet[Dossier]:
@@ -193,7 +181,11 @@ def dossiers_of_citizen(user) -> QuerySet[Dossier]:
     their behalf (counter, phone, letter) on a citizen record linked to it."""
     if not (user and user.is_authenticated and user.is_active):
         return Dossier.objects.none()
-    return Dossier.objects.filed().filter(Q(account=user) | Q(usager__account=user))
+    # The rule of follower_account_id: the account a dossier was filed with comes first; a
+    # record's account follows only the dossiers filed without one.
+    return Dossier.objects.filed().filter(
+        Q(account=user) | Q(account__isnull=True, usager__account=user)
+    )
 
 
 def access_submitted_by_session(request, dossier_uuid, collectivite) -> Dossier:

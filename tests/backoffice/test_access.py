@@ -133,3 +133,15 @@ def test_posts_need_a_csrf_token(tenant_a, demarche_a):
         {"definition": valid_definition()},
     )
     assert response.status_code == 403
+
+
+def test_the_platform_admin_does_not_work_on_dossiers(tenant_a, platform_admin):
+    # One rule for the pages and the services: the agency configures, the collectivités'
+    # staff handle the dossiers.
+    from grc.demarches.access import dossiers_visible_to_staff, works_on_service
+    from tests.demarches.dossier_helpers import demarche_for, file_dossier
+
+    dossier = file_dossier(demarche_for(tenant_a), contact_email="x@exemple.test")
+    for user, works in ((tenant_a.admin, True), (tenant_a.agent, True), (platform_admin, False)):
+        assert works_on_service(user, dossier) is works
+        assert dossiers_visible_to_staff(user).filter(pk=dossier.pk).exists() is works

@@ -98,6 +98,24 @@ def test_a_dossier_filed_at_the_counter_on_my_record_is_mine_too(demarche_a, ten
     )
 
 
+def test_a_dossier_filed_with_another_account_is_not_listed_for_the_records_account(
+    demarche_a, tenant_a
+):
+    # Filed online by A on a citizen record (found by e-mail) whose account is B: A follows
+    # it; B neither lists it nor opens it (the list and the page follow one rule).
+    a, b = UserFactory(), UserFactory()
+    theirs = file(demarche_a, account=a)
+    theirs.usager.account = b
+    theirs.usager.save(update_fields=["account"])
+    listing = f"/c/{demarche_a.collectivite.slug}/mes-demandes/"
+    page = f"/c/{demarche_a.collectivite.slug}/dossiers/{theirs.uuid}/"
+    for user, sees in ((a, True), (b, False)):
+        client = browser()
+        client.force_login(user)
+        assert (theirs.reference in client.get(listing).content.decode()) is sees
+        assert client.get(page).status_code == (200 if sees else 404)
+
+
 def test_mes_demandes_runs_a_fixed_number_of_queries(demarche_a, tenant_a):
     me = UserFactory()
     client = browser()
