@@ -5,7 +5,6 @@ import pytest
 
 from grc.base.models import Event, Role
 from grc.demarches.models import Dossier
-from grc.demarches.services.assignment import has_tags
 from tests.backoffice.conftest import HOST
 from tests.demarches.dossier_helpers import demarche_for, file_dossier, quiet_workflow
 from tests.factories import MembershipFactory, ServiceFactory
@@ -166,7 +165,6 @@ def test_next_must_be_a_backoffice_page(agent_client, mine, target):
     assert "evil" not in response["Location"]
 
 
-@pytest.mark.skipif(not has_tags(), reason="Dossier.tags comes with the queues (migration 0004)")
 def test_add_a_tag(agent_client, mine):
     agent_client.post(
         BULK, {"dossiers": [d.pk for d in mine[:2]], "action": "tag", "tag": " Urgent "}
@@ -192,3 +190,17 @@ def test_the_bulk_form_partial_offers_the_service_transitions(rf, mine, tenant_a
     html = render_to_string("backoffice/dossiers/_bulk_actions.html", context, request=request)
     assert 'name="action"' in html and 'value="instruire"' in html
     assert 'name="next" value="/backoffice/dossiers/"' in html
+
+
+def test_a_tag_too_long_for_the_column_is_refused_not_cut(agent_client, mine):
+    from grc.demarches.services.assignment import TAG_MAX_LENGTH
+
+    too_long = "x" * (TAG_MAX_LENGTH + 5)
+    agent_client.post(BULK, {"dossiers": [mine[0].pk], "action": "tag", "tag": too_long})
+    assert Dossier.objects.get(pk=mine[0].pk).tags == []
+    longest = "y" * TAG_MAX_LENGTH
+    agent_client.post(BULK, {"dossiers": [mine[0].pk], "action": "tag", "tag": longest})
+    assert Dossier.objects.get(pk=mine[0].pk).tags == [longest]
+    # And the queue filters on it (its filter takes as long a tag as the column).
+    page = agent_client.get("/backoffice/dossiers/mes-services/", {"tag": longest}).content.decode()
+    assert "ignoré" not in page and mine[0].reference in page

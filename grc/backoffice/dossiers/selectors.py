@@ -19,7 +19,7 @@ from grc.channels.replies import reply_channel
 from grc.channels.selectors import bounced_addresses
 from grc.demarches.models import Attachment, Dossier, Transfer
 from grc.demarches.selectors import summary_rows
-from grc.demarches.services.assignment import ANNOTATION_KEY
+from grc.demarches.services.assignment import ANNOTATION_KEY, TAG_MAX_LENGTH
 from grc.demarches.workflow import definition as wf
 
 # Shown in the page (an <img> or an <iframe>); any other type is offered as a download only.
@@ -280,4 +280,5 @@ def bulk_choices(user, dossiers) -> dict[str, Any]:
     return {
         "bulk_agents": list(colleagues(user)),
         "bulk_transitions": sorted(seen.items(), key=lambda item: item[1]),
+        "bulk_tag_max_length": TAG_MAX_LENGTH,
     }

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from grc.backoffice.queues import selectors
 from grc.base.models import Channel
 from grc.demarches.search import MAX_QUERY_LENGTH, clean_query
+from grc.demarches.services.assignment import TAG_MAX_LENGTH
 
 ANY = [("", _("Tous"))]
 DEADLINES = [
@@ -44,7 +45,7 @@ class QueueFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     deadline = forms.ChoiceField(label=_("Échéance"), required=False, choices=DEADLINES)
-    tag = forms.CharField(label=_("Étiquette"), required=False, max_length=40)
+    tag = forms.CharField(label=_("Étiquette"), required=False, max_length=TAG_MAX_LENGTH)
     sort = forms.ChoiceField(
         label=_("Trier par"),
         required=False,

@@ -16,7 +16,8 @@ from grc.demarches.models import Dossier
 
 ANNOTATION_KEY = "annotation"  # the free text of Dossier.annotations (transitions fill others)
 ANNOTATION_MAX_LENGTH = 5000
-TAG_MAX_LENGTH = 50
+# The tags column's own limit (a longer tag would be cut by PostgreSQL without a word).
+TAG_MAX_LENGTH = Dossier._meta.get_field("tags").base_field.max_length
 
 
 def agents_of_service(service: Service | None) -> QuerySet[User]:
@@ -139,16 +140,9 @@ def set_annotations(*, dossier: Dossier, actor: User, text: str) -> Dossier:
     return locked
 
 
-def has_tags() -> bool:
-    """Dossier.tags comes with the queues (migration demarches 0004)."""
-    return any(field.name == "tags" for field in Dossier._meta.get_fields())
-
-
 @transaction.atomic
 def add_tag(*, dossier: Dossier, actor: User, tag: str) -> Dossier:
     """Put a label on a dossier (the service's own sorting; the citizen never sees it)."""
-    if not has_tags():
-        raise ValidationError(_("Les étiquettes ne sont pas encore disponibles."))
     tag = " ".join((tag or "").split())
     if not tag:
         raise ValidationError({"tag": _("Indiquez l'étiquette à ajouter.")})
