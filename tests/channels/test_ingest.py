@@ -268,3 +268,26 @@ def test_the_throttle_window_is_a_setting(mailbox, settings):
     first = ingest(mailbox, make_mail(subject="Un", sender="flood@exemple.fr"))
     second = ingest(mailbox, make_mail(subject="Deux", sender="flood@exemple.fr"))
     assert first.outcome == second.outcome == Outcome.OPENED  # an empty window holds nothing
+
+
+def test_an_html_only_message_becomes_readable_text(mailbox):
+    # The parser's own HTML-to-text (entities decoded, paragraphs kept), not a tag-stripping
+    # regex: what the citizen wrote reads on the dossier as they wrote it.
+    from grc.channels.mail.parsed import ParsedEmail
+    from grc.channels.mail.route import body_of
+
+    parsed = ParsedEmail(
+        email_id="<x@exemple.fr>",
+        email_id_made=False,
+        from_address="a@exemple.fr",
+        from_name="",
+        to=(),
+        subject="",
+        sent_at=None,
+        in_reply_to="",
+        references=(),
+        text="",
+        quoted="",
+        html="<p>Café &amp; thé &lt;urgent&gt;</p><p>Ligne 2</p>",
+    )
+    assert body_of(parsed).split("\n") == ["Café & thé <urgent>", "", "Ligne 2"]

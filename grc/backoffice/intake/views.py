@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,8 +19,9 @@ from grc.backoffice.intake import selectors
 from grc.backoffice.intake.forms import LetterForm, PersonForm, StartForm
 from grc.backoffice.intake.services import Person, file_on_behalf
 from grc.backoffice.usagers import selectors as usager_selectors
+from grc.backoffice.usagers.selectors import open_duplicates
 from grc.base.access import NotFound
-from grc.base.models import Channel, DuplicateCandidate
+from grc.base.models import Channel
 from grc.base.models.address import Address
 from grc.demarches import answers
 from grc.demarches.models import Acknowledgement
@@ -320,12 +320,7 @@ def _spread(error: ValidationError, screen, person_form, letter_form) -> list[st
 def intake_done(request, dossier_id):
     dossier = selectors.access_intake_dossier(request.user, dossier_id)
     acknowledgements = list(dossier.acknowledgements.order_by("kind"))
-    duplicates = [
-        {"candidate": c, "other": c.second if c.first_id == dossier.usager_id else c.first}
-        for c in DuplicateCandidate.objects.filter(status=DuplicateCandidate.Status.OPEN)
-        .filter(Q(first_id=dossier.usager_id) | Q(second_id=dossier.usager_id))
-        .select_related("first", "second")
-    ]
+    duplicates = open_duplicates(dossier.usager)
     return render(
         request,
         "backoffice/intake/done.html",

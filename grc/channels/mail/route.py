@@ -9,7 +9,6 @@ outcome on the InboundEmail row; it never commits nor catches a database error."
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from django.utils.translation import gettext_noop
 from grc.base.mail import mail_domain
 from grc.base.models import Channel, Collectivite
 from grc.channels import inbound
+from grc.channels.mail.parse import html_to_text
 from grc.channels.mail.parsed import ParsedEmail
 from grc.channels.models import BouncedAddress, InboundEmail, Mailbox, MailThreadId
 from grc.demarches.models import Dossier, Message
@@ -104,11 +104,7 @@ def files_of(parsed: ParsedEmail) -> list[inbound.IncomingFile]:
 
 
 def body_of(parsed: ParsedEmail) -> str:
-    if parsed.text.strip():
-        return parsed.text
-    if parsed.html.strip():
-        return re.sub(r"\s+\n", "\n", re.sub(r"<[^>]+>", " ", parsed.html)).strip()
-    return ""
+    return parsed.text if parsed.text.strip() else html_to_text(parsed.html)
 
 
 def record_bounce(*, inbound_email: InboundEmail, parsed: ParsedEmail) -> None:
