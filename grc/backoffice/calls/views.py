@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from grc.backoffice.forms import add_service_errors
 from grc.base.access import NotFound
 from grc.base.models import Membership
 from grc.channels import calls
@@ -22,14 +23,6 @@ from .forms import CallEditForm, CallLogForm
 def _staff_or_404(user) -> None:
     if not Membership.objects.filter(user=user, collectivite__is_active=True).exists():
         raise NotFound
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, problems in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, problems)
-    else:
-        form.add_error(None, error.messages)
 
 
 @login_required
@@ -77,7 +70,7 @@ def call_log(request):
                 notes=form.cleaned_data["notes"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("L'appel est noté."))
             if call.dossier_id:
@@ -119,7 +112,7 @@ def call_edit(request, call_id):
                 dossier=linked,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, _("L'appel est enregistré."))
             return redirect("backoffice:call_edit", call.pk)

@@ -11,7 +11,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, Validati
 from django.utils.translation import gettext_lazy as _
 
 from grc.backoffice.demarches import selectors
-from grc.base.models import Channel, Collectivite, Service
+from grc.backoffice.forms import ServiceChoiceField
+from grc.base.models import Channel, Collectivite
 from grc.demarches import texts
 from grc.demarches.models import Demarche
 from grc.demarches.models.demarches import default_channels
@@ -75,17 +76,6 @@ def error_lines(error: ValidationError) -> list[str]:
                 message if name == NON_FIELD_ERRORS else f"{_field_label(name)} : {message}"
             )
     return lines
-
-
-class ServiceChoiceField(forms.ModelChoiceField):
-    def __init__(self, *args, several_collectivites: bool = False, **kwargs):
-        self.several_collectivites = several_collectivites
-        super().__init__(*args, **kwargs)
-
-    def label_from_instance(self, obj: Service) -> str:
-        if self.several_collectivites:
-            return f"{obj.collectivite.name} – {obj.name}"
-        return obj.name
 
 
 class OwnerFieldsMixin:

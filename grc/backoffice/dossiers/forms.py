@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from grc.backoffice.forms import ServiceChoiceField
 from grc.demarches import fieldkinds
 from grc.demarches.definition import has_answer
 from grc.demarches.services.assignment import ANNOTATION_MAX_LENGTH
@@ -19,23 +19,6 @@ class AgentChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         name = obj.get_full_name()
         return f"{name} ({obj.email})" if name else obj.email
-
-
-class ServiceChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj):
-        if getattr(self, "with_collectivite", False):
-            return f"{obj.collectivite.name} – {obj.name}"
-        return obj.name
-
-
-def add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal on the form: on the field it names when the form has it, else on
-    the whole form."""
-    if hasattr(error, "error_dict"):
-        for name, messages in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 class TransitionForm(forms.Form):
@@ -125,7 +108,7 @@ class TransferForm(forms.Form):
     def __init__(self, *args, services, with_collectivite=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = services
-        self.fields["service"].with_collectivite = with_collectivite
+        self.fields["service"].several_collectivites = with_collectivite
 
 
 class ReplyForm(forms.Form):

@@ -27,8 +27,8 @@ from grc.backoffice.dossiers.forms import (
     ReplyForm,
     TransferForm,
     TransitionForm,
-    add_service_errors,
 )
+from grc.backoffice.forms import add_service_errors
 from grc.demarches import access, texts
 from grc.demarches.services import assignment
 from grc.demarches.services import messages as message_services

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from grc.backoffice.forms import add_service_errors
 from grc.backoffice.mail import selectors, services
 from grc.base.access import NotFound
 from grc.channels.models import InboundEmail
@@ -129,11 +130,7 @@ def mail_release(request, mail_id):
                 reference=form.cleaned_data["reference"],
             )
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error.messages)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
