@@ -4,6 +4,7 @@ and a query count that does not grow with the rows."""
 from __future__ import annotations
 
 import datetime
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -472,17 +473,21 @@ def test_the_filtered_list_exports_through_the_worker(
 
     from grc.backoffice.models import ExportJob
 
-    file_dossier(demarche, contact_email="export@exemple.test")
-    page = agent_client.get(queue_url("mes-services"), {"channel": "web"})
-    assert 'name="format" value="csv"' in page.content.decode()
-    asked = agent_client.post(
-        "/backoffice/exports/", {"format": "csv", "demarche": str(demarche.pk)}
-    )
+    wanted = file_dossier(demarche, contact_email="export@exemple.test", objet="Lampadaire")
+    file_dossier(demarche, contact_email="autre@exemple.test", objet="Trottoir")
+    page = agent_client.get(
+        queue_url("mes-services"), {"channel": "web", "q": "lampadaire"}
+    ).content.decode()
+    assert 'name="format" value="csv"' in page
+    # The export form carries the list as shown: its queue and every filter.
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
+    assert hidden["file"] == "mes-services" and hidden["q"] == "lampadaire"
+    asked = agent_client.post("/backoffice/exports/", {"format": "csv", **hidden})
     assert asked.status_code == 302
     job = ExportJob.objects.get(requested_by=tenant_a.agent)
-    assert job.params.get("demarche") == demarche.pk
+    assert job.params["file"] == "mes-services" and job.params["channel"] == "web"
     run_jobs(["exports"])
     job.refresh_from_db()
     assert job.status == "done"
     rows = list(csv.reader(io.StringIO(job.file.read().decode("utf-8-sig")), delimiter=";"))
-    assert len(rows) == 2  # the header and the one dossier
+    assert [row[0] for row in rows[1:]] == [wanted.reference]  # the list, not every dossier

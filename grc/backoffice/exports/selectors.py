@@ -8,21 +8,38 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from grc.backoffice.models import ExportJob
+from grc.backoffice.queues import selectors as queues
 from grc.base import access as base_access
 from grc.base.access import NotFound
 from grc.base.calendar import PARIS
 from grc.base.models import Channel
 from grc.demarches.access import dossiers_visible_to_staff
 from grc.demarches.models import DemarcheVersion, Dossier
+from grc.demarches.search import clean_query
+from grc.demarches.services.assignment import TAG_MAX_LENGTH
 from grc.demarches.workflow import definition as workflow_definition
 
-# Filters: démarche id, status key, service id, received dates (ISO, inclusive, Paris days).
-PARAM_KEYS = ("collectivite", "demarche", "status", "service", "received_from", "received_to")
+# The list's filters, as the queue page has them (grc.backoffice.queues): the queue ("file",
+# its slug), démarche, status, channel, service, agent ("aucun" or an id), received dates (ISO,
+# Paris days), deadline, tag and the search; and the collectivité of the export.
+PARAM_KEYS = (
+    "file",
+    "collectivite",
+    "demarche",
+    "status",
+    "channel",
+    "service",
+    "assignee",
+    "received_from",
+    "received_to",
+    "deadline",
+    "tag",
+    "q",
+)
 CHUNK = 500
 
 
@@ -38,9 +55,19 @@ def clean_params(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             params[key] = int(value)
         except (TypeError, ValueError):
             problems.append(_("Filtre « %(key)s » ignoré : ce n'est pas un nombre.") % {"key": key})
-    status = raw.get("status")
-    if isinstance(status, str) and status.strip():
-        params["status"] = status.strip()[:50]
+    for key, limit in (("file", 30), ("status", 50), ("channel", 10), ("deadline", 10)):
+        value = raw.get(key)
+        if isinstance(value, str) and value.strip():
+            params[key] = value.strip()[:limit]
+    tag = raw.get("tag")
+    if isinstance(tag, str) and tag.strip():
+        params["tag"] = " ".join(tag.split())[:TAG_MAX_LENGTH]
+    q = clean_query(raw.get("q") or "") if isinstance(raw.get("q"), str) else ""
+    if q:
+        params["q"] = q
+    assignee = raw.get("assignee")
+    if isinstance(assignee, str) and (assignee == "aucun" or assignee.isdigit()):
+        params["assignee"] = assignee
     for key in ("received_from", "received_to"):
         value = raw.get(key)
         if value in (None, ""):
@@ -55,35 +82,34 @@ def clean_params(raw: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 
 def export_queryset(user, params: dict[str, Any]) -> QuerySet[Dossier]:
+    """The list the person saw: the queue's dossiers through the queue's own filters (the
+    same code as the page), in the export's collectivité; every dossier they see when the
+    export comes from elsewhere (the dashboard)."""
     params, _problems = clean_params(params)
-    dossiers = dossiers_visible_to_staff(user)
-    for key, lookup in (
-        ("collectivite", "collectivite_id"),
-        ("demarche", "demarche_id"),
-        ("service", "service_id"),
-        ("status", "status"),
-    ):
-        if key in params:
-            dossiers = dossiers.filter(**{lookup: params[key]})
-    if "received_from" in params:
-        day = datetime.date.fromisoformat(params["received_from"])
-        dossiers = dossiers.filter(
-            received_at__gte=datetime.datetime.combine(day, datetime.time.min, tzinfo=PARIS)
-        )
-    if "received_to" in params:
-        day = datetime.date.fromisoformat(params["received_to"]) + datetime.timedelta(days=1)
-        dossiers = dossiers.filter(
-            received_at__lt=datetime.datetime.combine(day, datetime.time.min, tzinfo=PARIS)
-        )
+    if params.get("file"):
+        scope = queues.staff_scope(user)
+        dossiers = queues.queue_dossiers(scope, queues.queue_by_slug(scope, params["file"]))
+    else:
+        dossiers = dossiers_visible_to_staff(user)
+    day = datetime.date.fromisoformat
+    dossiers = queues.apply_filters(
+        dossiers,
+        queues.Filters(
+            demarche=params.get("demarche"),
+            status=params.get("status", ""),
+            channel=params.get("channel", ""),
+            service=params.get("service"),
+            assignee=params.get("assignee", ""),
+            received_from=day(params["received_from"]) if "received_from" in params else None,
+            received_to=day(params["received_to"]) if "received_to" in params else None,
+            deadline=params.get("deadline", ""),
+            tag=params.get("tag", ""),
+            q=params.get("q", ""),
+        ),
+    )
+    if "collectivite" in params:
+        dossiers = dossiers.filter(collectivite_id=params["collectivite"])
     return dossiers.order_by("received_at", "pk")
-
-
-def _tags_field():
-    """Dossiers may carry tags (bulk actions): a list field or a many-to-many."""
-    try:
-        return Dossier._meta.get_field("tags")
-    except FieldDoesNotExist:
-        return None
 
 
 def columns() -> list[str]:
@@ -99,9 +125,8 @@ def columns() -> list[str]:
         _("Reçu le"),
         _("Décision implicite le"),
         _("Clos le"),
+        _("Étiquettes"),
     ]
-    if _tags_field() is not None:
-        names.append(_("Étiquettes"))
     return names
 
 
@@ -127,10 +152,8 @@ def export_rows(user, params: dict[str, Any]) -> tuple[int, Iterator[list[Any]]]
     total = dossiers.count()
     labels = _status_labels(dossiers)
     channels = dict(Channel.choices)
-    tags = _tags_field()
-    columns_read = ["tags"] if tags is not None and not tags.many_to_many else []
     rows = dossiers.select_related("demarche", "usager", "service", "assignee").only(
-        *columns_read,
+        "tags",
         "reference",
         "status",
         "channel",
@@ -148,8 +171,6 @@ def export_rows(user, params: dict[str, Any]) -> tuple[int, Iterator[list[Any]]]
         "assignee__last_name",
         "assignee__email",
     )
-    if tags is not None and tags.many_to_many:
-        rows = rows.prefetch_related("tags")
 
     def generate() -> Iterator[list[Any]]:
         for d in rows.iterator(chunk_size=CHUNK):
@@ -166,10 +187,8 @@ def export_rows(user, params: dict[str, Any]) -> tuple[int, Iterator[list[Any]]]
                 _local(d.received_at),
                 d.expected_decision_date,
                 _local(d.closed_at),
+                ", ".join(d.tags or []),
             ]
-            if tags is not None:
-                value = d.tags.all() if tags.many_to_many else (d.tags or [])
-                row.append(", ".join(str(t) for t in value))
             yield row
 
     return total, generate()

@@ -11,7 +11,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from grc.backoffice.dossiers.selectors import bulk_choices
-from grc.backoffice.exports.selectors import PARAM_KEYS as EXPORT_KEYS
 from grc.backoffice.queues import selectors
 from grc.backoffice.queues.forms import QueueFilterForm
 
@@ -66,8 +65,6 @@ def queue(request, queue_slug: str = selectors.DEFAULT_QUEUE):
             "filters_query": urlencode(kept),
             "show_collectivite": len(scope.collectivite_ids) > 1,
             # The filters an export of this list takes (grc.backoffice.exports).
-            "export_params": [
-                (key, request.GET[key]) for key in EXPORT_KEYS if request.GET.get(key)
-            ],
+            "export_params": [("file", current.slug), *kept],
         },
     )
