@@ -167,13 +167,8 @@ def _without_file_contents(payload):
     return shown
 
 
-class _ReadOnly(ScopedAdmin):
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(HookMessage)
-class HookMessageAdmin(_ReadOnly):
+class HookMessageAdmin(ScopedAdmin):
     visible_to = staticmethod(hook_access.hook_messages_visible_to)
     list_display = ["received_at", "channel", "external_id", "outcome", "dossier"]
     list_filter = ["outcome"]
@@ -199,7 +194,7 @@ class HookMessageAdmin(_ReadOnly):
 
 
 @admin.register(HookDelivery)
-class HookDeliveryAdmin(_ReadOnly):
+class HookDeliveryAdmin(ScopedAdmin):
     visible_to = staticmethod(hook_access.hook_deliveries_visible_to)
     list_display = ["created_at", "channel", "message", "status", "attempts", "sent_at"]
     list_filter = ["status"]

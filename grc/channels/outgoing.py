@@ -68,6 +68,7 @@ def mailbox_for(dossier: Dossier) -> Mailbox | None:
         scope |= Q(service_id=dossier.service_id)
     return (
         Mailbox.objects.filter(scope, collectivite_id=dossier.collectivite_id, is_active=True)
+        .defer("password")  # only its address is needed here, not its credential
         .order_by(F("service_id").asc(nulls_last=True), "id")
         .first()
     )

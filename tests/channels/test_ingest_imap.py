@@ -239,3 +239,26 @@ def test_a_crash_after_the_commit_loses_and_duplicates_nothing(
     assert subjects == [f"Demande {n}" for n in range(6)]
     assert Dossier.objects.filter(collectivite=tenant_a.collectivite).count() == 6
     assert dovecot.unseen(mailbox.username) == []
+
+
+@pytest.mark.django_db
+def test_a_password_that_cannot_be_decrypted_stops_only_its_mailbox(
+    tenant_a, media, dovecot, make_mailbox
+):
+    from django.db import connection
+
+    from grc.channels.mail.imap import fetch_all
+
+    broken = make_mailbox(tenant_a.collectivite)
+    working = make_mailbox(tenant_a.collectivite)
+    with connection.cursor() as cursor:  # stored under another key (SECRET_KEY changed)
+        cursor.execute(
+            "UPDATE channels_mailbox SET password = 'gAAAAAbogus' WHERE id = %s", [broken.pk]
+        )
+    dovecot.append(working.username, make_mail(subject="Passe quand même"))
+    reports = {r.mailbox_id: r for r in fetch_all()}
+    assert "GRC_CREDENTIALS_KEY" in reports[broken.pk].error
+    assert reports[working.pk].counts == {Outcome.OPENED: 1}
+    assert "GRC_CREDENTIALS_KEY" in Mailbox.objects.values_list("last_error", flat=True).get(
+        pk=broken.pk
+    )

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from grc.base import access
-from grc.base.admin.scoped import ScopedAdmin, form_changes, form_data
+from grc.base.admin.scoped import CollectiviteOwnedAdmin, ScopedAdmin, form_changes, form_data
 from grc.base.models import Collectivite, Service
 from grc.base.services import collectivites as services
 
@@ -141,7 +141,7 @@ class CollectiviteAdmin(ScopedAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(ScopedAdmin):
+class ServiceAdmin(CollectiviteOwnedAdmin):
     visible_to = staticmethod(access.services_visible_to)
     list_display = ["name", "collectivite", "email", "phone", "is_active"]
     list_filter = ["is_active"]
@@ -164,22 +164,6 @@ class ServiceAdmin(ScopedAdmin):
     def get_queryset(self, request):
         return access.services_visible_to(request.user).filter(
             collectivite__in=access.administered_collectivites(request.user)
-        )
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "collectivite":
-            kwargs["queryset"] = access.administered_collectivites(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def get_readonly_fields(self, request, obj=None):
-        return ["collectivite"] if obj is not None else []
-
-    def has_add_permission(self, request):
-        return access.administered_collectivites(request.user).exists()
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_staff and (
-            obj is None or access.can_administer(request.user, obj.collectivite_id)
         )
 
     def create(self, request, form):

@@ -219,4 +219,16 @@ def fetch_all(*, mailbox_id: int | None = None) -> list[FetchReport]:
         mailboxes = mailboxes.filter(pk=mailbox_id)
     else:
         mailboxes = mailboxes.filter(is_active=True, collectivite__is_active=True)
-    return [fetch_mailbox(mailbox) for mailbox in mailboxes]
+    reports = []
+    for pk in mailboxes.values_list("pk", flat=True):
+        try:
+            mailbox = mailboxes.get(pk=pk)
+        except ValueError as error:  # its password cannot be decrypted: the others go on
+            logger.warning("Boîte %s : %s", pk, error)
+            Mailbox.objects.filter(pk=pk).update(
+                last_polled_at=timezone.now(), last_error=str(error)
+            )
+            reports.append(FetchReport(mailbox_id=pk, error=str(error)))
+            continue
+        reports.append(fetch_mailbox(mailbox))
+    return reports

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from grc.base import access
 from grc.base.audit import apply_changes, record_event
-from grc.base.models import Channel, Membership, Usager, User
+from grc.base.models import Channel, Usager, User
 from grc.base.templatetags.grc_format import phone as phone_shown
 from grc.channels.models import SmsMessage, SmsProvider
 from grc.channels.sms.providers import ProviderRefused, ProviderRetry, provider_for
@@ -64,9 +64,7 @@ def _check_actor(actor, *, dossier: Dossier | None, usager: Usager) -> None:
         if not demarche_access.works_on_service(actor, dossier):
             raise access.NotFound
         return
-    if not Membership.objects.filter(
-        user=actor, collectivite_id=usager.collectivite_id, collectivite__is_active=True
-    ).exists():
+    if not access.works_in(actor, usager.collectivite_id):
         raise access.NotFound
 
 
