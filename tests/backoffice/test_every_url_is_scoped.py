@@ -22,7 +22,7 @@ from tests.demarches.dossier_helpers import demarche_for, file_dossier
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-REFUSED = {403, 404, 405}
+REFUSED = {404, 405}  # "not found" (405: a GET on a POST-only URL)
 
 
 def named_patterns(patterns, prefix=""):
@@ -207,3 +207,17 @@ def test_outsiders_reach_no_object_of_the_workspace(world, tenant_a, tenant_b, p
             if response.status_code not in REFUSED:
                 reached.append(f"{method.upper()} {name} {url} → {response.status_code}")
     assert not reached, "\n".join(reached)
+
+
+def test_every_file_the_workspace_serves_is_private_and_not_sniffed(world, tenant_a):
+    # Attachments, documents, acknowledgements, letters' scans, raw e-mails, exports: one
+    # response helper sets the headers (grc/backoffice/files.py).
+    client = client_for(tenant_a.admin)
+    served = 0
+    for name, url in object_urls(world):
+        response = client.get(url)
+        if response.status_code == 200 and hasattr(response, "streaming_content"):
+            served += 1
+            assert response["X-Content-Type-Options"] == "nosniff", name
+            assert response["Cache-Control"] == "private, no-store", name
+    assert served >= 5

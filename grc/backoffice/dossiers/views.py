@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,6 +28,7 @@ from grc.backoffice.dossiers.forms import (
     TransferForm,
     TransitionForm,
 )
+from grc.backoffice.files import file_response
 from grc.backoffice.forms import add_service_errors
 from grc.demarches import access, texts
 from grc.demarches.services import assignment
@@ -324,15 +325,6 @@ def dossier_annotations(request, pk):
     )
 
 
-def _file_response(opened, *, name: str, content_type: str, inline: bool) -> FileResponse:
-    response = FileResponse(
-        opened, as_attachment=not inline, filename=name, content_type=content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @login_required
 @xframe_options_sameorigin  # the PDF preview is an <iframe> of the dossier page
 def dossier_attachment(request, pk, attachment_id):
@@ -346,7 +338,7 @@ def dossier_attachment(request, pk, attachment_id):
     services.record_dossier_viewed(
         dossier=dossier, actor=request.user, what={"attachment": stored.pk}
     )
-    return _file_response(
+    return file_response(
         stored.file.open("rb"),
         name=stored.original_name,
         content_type=stored.content_type,
@@ -363,7 +355,7 @@ def dossier_document(request, pk, document_id):
     services.record_dossier_viewed(
         dossier=dossier, actor=request.user, what={"document": issued.pk}
     )
-    return _file_response(
+    return file_response(
         issued.file.open("rb"),
         name=f"{issued.title} {dossier.reference}.pdf",
         content_type="application/pdf",
@@ -380,7 +372,7 @@ def dossier_acknowledgement(request, pk, kind):
     services.record_dossier_viewed(
         dossier=dossier, actor=request.user, what={"acknowledgement": ack.kind}
     )
-    return _file_response(
+    return file_response(
         ack.pdf.open("rb"),
         name=f"{ack.get_kind_display()} {dossier.reference}.pdf",
         content_type="application/pdf",

@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from grc.backoffice.dashboard import selectors as dashboard
 from grc.backoffice.exports import selectors
 from grc.backoffice.exports.services import KEEP_DAYS, record_download, request_export
+from grc.backoffice.files import file_response
 from grc.backoffice.models import ExportJob
 from grc.base.access import NotFound, staff_collectivites
 from grc.base.models import Collectivite
@@ -105,9 +106,8 @@ def export_download(request, export_id):
         if job.format == ExportJob.Format.CSV
         else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    return FileResponse(
+    return file_response(
         handle,
-        as_attachment=True,
-        filename=f"dossiers-{job.created_at:%Y%m%d-%H%M}.{job.format}",
+        name=f"dossiers-{job.created_at:%Y%m%d-%H%M}.{job.format}",
         content_type=content_type,
     )

@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from grc.backoffice.files import file_response
 from grc.backoffice.intake import selectors
 from grc.backoffice.intake.forms import LetterForm, PersonForm, StartForm
 from grc.backoffice.intake.services import Person, file_on_behalf
@@ -345,9 +345,8 @@ def acknowledgement_pdf(request, dossier_id, kind):
             )
             return redirect("backoffice:intake_done", dossier.pk)
         raise NotFound
-    return FileResponse(
+    return file_response(
         ack.pdf.open("rb"),
-        as_attachment=True,
-        filename=f"{ack.get_kind_display()} {dossier.reference}.pdf",
+        name=f"{ack.get_kind_display()} {dossier.reference}.pdf",
         content_type="application/pdf",
     )

@@ -10,11 +10,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from grc.backoffice.files import file_response
 from grc.backoffice.intake import selectors as intake_selectors
 from grc.backoffice.intake.forms import PersonForm
 from grc.backoffice.intake.views import IntakeScreen, _person, _prefill
@@ -75,7 +75,7 @@ def letter_file(request, letter_id):
         handle = stored.open("rb")
     except FileNotFoundError:
         raise NotFound from None
-    return FileResponse(handle, as_attachment=False, filename=name, content_type=kind)
+    return file_response(handle, name=name, content_type=kind, inline=True)
 
 
 def _courrier_demarches(user):

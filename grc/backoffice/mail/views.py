@@ -9,12 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from grc.backoffice.files import file_response
 from grc.backoffice.forms import add_service_errors
 from grc.backoffice.mail import selectors, services
 from grc.base.access import NotFound
@@ -107,10 +107,9 @@ def mail_raw(request, mail_id):
         raise NotFound from None
     services.record_raw_download(actor=request.user, inbound_email=inbound_email)
     as_text = request.GET.get("format") == "texte"
-    return FileResponse(
+    return file_response(
         handle,
-        as_attachment=True,
-        filename=f"courriel-{inbound_email.pk}.{'txt' if as_text else 'eml'}",
+        name=f"courriel-{inbound_email.pk}.{'txt' if as_text else 'eml'}",
         content_type="text/plain; charset=utf-8" if as_text else "message/rfc822",
     )
 
