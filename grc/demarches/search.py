@@ -21,7 +21,7 @@ from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchQuery
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import Q
 
 from grc.base.validators import normalize_phone
@@ -80,14 +80,6 @@ def refresh_search(dossier_ids: Iterable[int]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(_REFRESH_SQL, [ids])
         return cursor.rowcount
-
-
-def refresh_search_after_commit(*dossier_ids: int) -> None:
-    """The same once the caller's transaction commits, for writes that touch many dossiers
-    (a merge of citizen records): a failure is logged and never undoes the write."""
-    ids = [i for i in dossier_ids if i is not None]
-    if ids:
-        transaction.on_commit(lambda: refresh_search(ids), robust=True)
 
 
 # --- Reading -------------------------------------------------------------------------------

@@ -162,6 +162,12 @@ def test_merge_moves_everything_and_keeps_the_merged_record(tenant_a, demarche_a
     assert event.actor == tenant_a.agent
     assert sorted(event.payload["moved"]["demarches.dossier.usager"]) == sorted(d.pk for d in moved)
     assert outcome.filled == {"phones": [[], ["+33612345678"]]}
+    # The search knows it at once: every dossier of the kept record, its own included, is
+    # found by the phone the merge brought.
+    from grc.demarches.search import search_filter
+
+    found = Dossier.objects.filter(search_filter("06 12 34 56 78"))
+    assert set(found.values_list("pk", flat=True)) == {kept_dossier.pk, *(d.pk for d in moved)}
 
 
 def test_merge_view_and_redirect_of_the_merged_record(agent_client, tenant_a, demarche_a):

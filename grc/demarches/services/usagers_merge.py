@@ -17,8 +17,8 @@ from grc.base import access
 from grc.base.audit import apply_changes, plain, record_event
 from grc.base.models import Channel, DuplicateCandidate, Usager, User
 from grc.base.services.saving import save_validated
+from grc.base.signals import usager_changed
 from grc.base.validators import name_key
-from grc.demarches.search import refresh_search_after_commit
 
 # Copied to the kept record when it has none; the address travels as a whole (never a street
 # from one record with the town of the other).
@@ -151,8 +151,10 @@ def merge_usagers(
 
     moved = _move_relations(kept, merged)
     settled = _settle_candidates(kept, merged)
-    # The queues' search text names the citizen: the moved dossiers name the kept record now.
-    refresh_search_after_commit(*moved.get("demarches.dossier.usager", []))
+    # The queues' search text names the citizen: the moved dossiers name the kept record now,
+    # and the kept record's own ones its filled-in details. In this transaction, like every
+    # other change of the search text: it is never behind what was committed.
+    usager_changed.send(sender=Usager, usager=kept)
     record_event(
         action="usager.merged",
         obj=kept,
