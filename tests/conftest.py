@@ -44,6 +44,27 @@ def tenant_b(db):
     return Tenant("Commune B")
 
 
+STAFF_HOST = "127.0.0.1"  # the workspace answers on any host: the tests use this one
+
+
+def _staff_client(client, user):
+    client.force_login(user)
+    client.defaults["HTTP_HOST"] = STAFF_HOST
+    return client
+
+
+@pytest.fixture
+def agent_client(client, tenant_a):
+    """Tenant A's agent, logged in."""
+    return _staff_client(client, tenant_a.agent)
+
+
+@pytest.fixture
+def admin_client(client, tenant_a):
+    """Tenant A's collectivité administrator, logged in."""
+    return _staff_client(client, tenant_a.admin)
+
+
 @pytest.fixture
 def platform_admin(db):
     return UserFactory(is_platform_admin=True, email="agence@grc.test")

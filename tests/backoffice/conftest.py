@@ -3,8 +3,7 @@ import copy
 import pytest
 
 from grc.demarches.services.demarches import create_demarche
-
-HOST = "127.0.0.1"
+from tests.conftest import STAFF_HOST as HOST  # noqa: F401 - imported by the tests
 
 VALID_DEFINITION = {
     "schema": 1,
@@ -56,13 +55,6 @@ def make_demarche(tenant, *, slug="acte", title="Demande d'acte", definition=Non
         definition=definition or valid_definition(),
         service=tenant.service if tenant and service else None,
     )
-
-
-@pytest.fixture
-def admin_client(client, tenant_a):
-    client.force_login(tenant_a.admin)
-    client.defaults["HTTP_HOST"] = HOST
-    return client
 
 
 @pytest.fixture

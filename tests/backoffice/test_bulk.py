@@ -5,20 +5,12 @@ import pytest
 
 from grc.base.models import Event, Role
 from grc.demarches.models import Dossier
-from tests.backoffice.conftest import HOST
 from tests.demarches.dossier_helpers import demarche_for, file_dossier, quiet_workflow
 from tests.factories import MembershipFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
 BULK = "/backoffice/dossiers/lot/"
-
-
-@pytest.fixture
-def agent_client(client, tenant_a):
-    client.force_login(tenant_a.agent)
-    client.defaults["HTTP_HOST"] = HOST
-    return client
 
 
 @pytest.fixture

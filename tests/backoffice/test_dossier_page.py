@@ -30,13 +30,6 @@ def dossier(tenant_a, citizen, media):
     return file_dossier(demarche, account=citizen, with_file=True)
 
 
-@pytest.fixture
-def agent_client(client, tenant_a):
-    client.force_login(tenant_a.agent)
-    client.defaults["HTTP_HOST"] = HOST
-    return client
-
-
 def url(dossier, suffix=""):
     return f"/backoffice/dossiers/{dossier.pk}/{suffix}"
 

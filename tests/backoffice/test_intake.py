@@ -21,13 +21,6 @@ from tests.factories import MembershipFactory, ServiceFactory, UsagerFactory, Us
 
 
 @pytest.fixture
-def agent_client(client, tenant_a):
-    client.force_login(tenant_a.agent)
-    client.defaults["HTTP_HOST"] = HOST
-    return client
-
-
-@pytest.fixture
 def demarche_a(tenant_a):
     return demarche_for(tenant_a)
 

@@ -35,13 +35,6 @@ def demarche(tenant_a):
     return demarche_for(tenant_a)
 
 
-@pytest.fixture
-def agent_client(client, tenant_a):
-    client.force_login(tenant_a.agent)
-    client.defaults["HTTP_HOST"] = HOST
-    return client
-
-
 def login(client, user):
     client.force_login(user)
     client.defaults["HTTP_HOST"] = HOST

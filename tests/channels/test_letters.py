@@ -32,13 +32,6 @@ MM = 72 / 25.4  # PDF points per millimetre
 
 
 @pytest.fixture
-def agent_client(client, tenant_a):
-    client.force_login(tenant_a.agent)
-    client.defaults["HTTP_HOST"] = HOST
-    return client
-
-
-@pytest.fixture
 def demarche_a(tenant_a):
     return demarche_for(tenant_a, channels=["web", "courrier", "counter"])
 

@@ -13,7 +13,6 @@ from tests.channels.mails import make_mail
 from tests.channels.test_mail_backoffice import mailbox_of
 
 pytestmark = pytest.mark.django_db
-HOST = "127.0.0.1"
 
 
 def _count(client, url) -> int:
@@ -21,13 +20,6 @@ def _count(client, url) -> int:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return len(captured.captured_queries)
-
-
-@pytest.fixture
-def admin_client(client, tenant_a):
-    client.force_login(tenant_a.admin)
-    client.defaults["HTTP_HOST"] = HOST
-    return client
 
 
 def _calls(tenant, n):

@@ -11,17 +11,9 @@ from django.utils import timezone
 
 from grc.channels import inbound
 from grc.channels.models import BouncedAddress, Call
-from tests.backoffice.conftest import HOST
 from tests.factories import MembershipFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def agent_client(client, tenant_a):
-    client.force_login(tenant_a.agent)
-    client.defaults["HTTP_HOST"] = HOST
-    return client
 
 
 @pytest.fixture
