@@ -291,3 +291,13 @@ def test_an_html_only_message_becomes_readable_text(mailbox):
         html="<p>Café &amp; thé &lt;urgent&gt;</p><p>Ligne 2</p>",
     )
     assert body_of(parsed).split("\n") == ["Café & thé <urgent>", "", "Ligne 2"]
+
+
+def test_a_reply_from_another_address_is_flagged_to_the_agents(mailbox, dossier):
+    subject = f"Re: [{dossier.reference}] Éclairage public"
+    ingest(mailbox, make_mail(subject=subject, sender="Paul Roux <Paul.Roux@exemple.fr>"))
+    assert not dossier.messages.filter(direction=Message.Direction.NOTE, body__contains="connue")
+    stranger = ingest(mailbox, make_mail(subject=subject, sender="inconnu@ailleurs.fr"))
+    assert stranger.dossier == dossier  # kept on the dossier, never dropped
+    note = dossier.messages.filter(direction=Message.Direction.NOTE).last()
+    assert "inconnu@ailleurs.fr" in note.body and "pas l'adresse connue" in note.body

@@ -202,6 +202,21 @@ def thread_into(
     inbound_email.message = message
     inbound_email.usager_id = dossier.usager_id
     remember_thread_id(inbound_email, dossier)
+    known = {dossier.contact_email.lower(), (dossier.usager.email if dossier.usager_id else "")}
+    if parsed.from_address and parsed.from_address not in {k.lower() for k in known if k}:
+        # References follow each other: anyone may quote one. The message joins the dossier,
+        # but the agents are told it does not come from the citizen's known address.
+        note(
+            dossier,
+            _(
+                "Le message reçu le %(d)s vient de %(sender)s, qui n'est pas l'adresse connue "
+                "de l'usager : vérifiez qui écrit avant d'y donner suite."
+            )
+            % {
+                "d": timezone.localtime(received_at).strftime("%d/%m/%Y %H:%M"),
+                "sender": parsed.from_address,
+            },
+        )
 
 
 def open_new(
@@ -240,6 +255,21 @@ def open_new(
     inbound_email.message = message
     inbound_email.usager_id = dossier.usager_id
     remember_thread_id(inbound_email, dossier)
+    known = {dossier.contact_email.lower(), (dossier.usager.email if dossier.usager_id else "")}
+    if parsed.from_address and parsed.from_address not in {k.lower() for k in known if k}:
+        # References follow each other: anyone may quote one. The message joins the dossier,
+        # but the agents are told it does not come from the citizen's known address.
+        note(
+            dossier,
+            _(
+                "Le message reçu le %(d)s vient de %(sender)s, qui n'est pas l'adresse connue "
+                "de l'usager : vérifiez qui écrit avant d'y donner suite."
+            )
+            % {
+                "d": timezone.localtime(received_at).strftime("%d/%m/%Y %H:%M"),
+                "sender": parsed.from_address,
+            },
+        )
     if gone:
         note(
             dossier,
