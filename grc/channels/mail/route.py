@@ -182,6 +182,15 @@ def quarantine(inbound_email: InboundEmail, reason: str, detail: str = "") -> No
     inbound_email.detail = detail
 
 
+def _landed(inbound_email: InboundEmail, dossier: Dossier, message: Message, outcome: str) -> None:
+    """The e-mail's row points at what it became, and its Message-ID joins the thread."""
+    inbound_email.outcome = outcome
+    inbound_email.dossier = dossier
+    inbound_email.message = message
+    inbound_email.usager_id = dossier.usager_id
+    remember_thread_id(inbound_email, dossier)
+
+
 def thread_into(
     inbound_email: InboundEmail,
     parsed: ParsedEmail,
@@ -197,11 +206,7 @@ def thread_into(
         files=files_of(parsed),
         received_at=received_at,
     )
-    inbound_email.outcome = outcome
-    inbound_email.dossier = dossier
-    inbound_email.message = message
-    inbound_email.usager_id = dossier.usager_id
-    remember_thread_id(inbound_email, dossier)
+    _landed(inbound_email, dossier, message, outcome)
     known = {dossier.contact_email.lower(), (dossier.usager.email if dossier.usager_id else "")}
     if parsed.from_address and parsed.from_address not in {k.lower() for k in known if k}:
         # References follow each other: anyone may quote one. The message joins the dossier,
@@ -250,26 +255,7 @@ def open_new(
     except ValidationError as refusal:
         quarantine(inbound_email, Reason.NO_DEMARCHE, " ".join(refusal.messages))
         return False
-    inbound_email.outcome = outcome
-    inbound_email.dossier = dossier
-    inbound_email.message = message
-    inbound_email.usager_id = dossier.usager_id
-    remember_thread_id(inbound_email, dossier)
-    known = {dossier.contact_email.lower(), (dossier.usager.email if dossier.usager_id else "")}
-    if parsed.from_address and parsed.from_address not in {k.lower() for k in known if k}:
-        # References follow each other: anyone may quote one. The message joins the dossier,
-        # but the agents are told it does not come from the citizen's known address.
-        note(
-            dossier,
-            _(
-                "Le message reçu le %(d)s vient de %(sender)s, qui n'est pas l'adresse connue "
-                "de l'usager : vérifiez qui écrit avant d'y donner suite."
-            )
-            % {
-                "d": timezone.localtime(received_at).strftime("%d/%m/%Y %H:%M"),
-                "sender": parsed.from_address,
-            },
-        )
+    _landed(inbound_email, dossier, message, outcome)
     if gone:
         note(
             dossier,
